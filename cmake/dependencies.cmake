@@ -1,0 +1,16 @@
+# Every dependency comes from Debian 12's packages (scripts/setup installs
+# them); docs/dependencies.md says why each was chosen.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(simdjson REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka++)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+if(NOT EVENTLENS_FUZZ)
+  find_package(GTest REQUIRED)
+  if(EVENTLENS_BENCH)
+    find_package(benchmark REQUIRED)
+  endif()
+endif()

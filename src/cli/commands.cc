@@ -1,0 +1,66 @@
+#include "cli/commands.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/bench_command.h"
+#include "cli/decode_command.h"
+
+#ifndef EVENTLENS_VERSION
+#define EVENTLENS_VERSION "0.1.0"
+#endif
+
+namespace eventlens::cli {
+
+int run(int argc, char** argv) {
+  CLI::App app{"eventlens: event-driven observability engine"};
+  app.require_subcommand(1);
+
+  DecodeCommandOptions decode;
+  auto* decode_cmd = app.add_subcommand(
+      "decode", "Decode files and print one native JSON line per record (errors on stderr)");
+  decode_cmd
+      ->add_option("--format", decode.format,
+                   "native|cloudevents|k8s|otlp-logs|otlp-metrics|otlp-traces|prometheus|auto")
+      ->default_val("auto");
+  decode_cmd->add_option("--time", decode.default_time,
+                         "RFC 3339 time for records that carry none (default: now)");
+  decode_cmd->add_option("--max-record-bytes", decode.max_record_bytes,
+                         "refuse records longer than this")
+      ->default_val(decode.max_record_bytes);
+  decode_cmd->add_flag("--stats", decode.stats,
+                       "print per-file counts (records, rejected, skipped kinds) on stderr");
+  decode_cmd->add_option("files", decode.files, "input files (- for stdin)")->required();
+
+  BenchDecodeOptions bench;
+  auto* bench_cmd = app.add_subcommand("bench", "Run built-in benchmarks");
+  bench_cmd->require_subcommand(1);
+  auto* bench_decode = bench_cmd->add_subcommand(
+      "decode", "Decode throughput next to simdjson's own parse of the same bytes");
+  bench_decode->add_flag("--json", bench.json, "one JSON object per line");
+  bench_decode->add_option("--records", bench.records, "records per generated input")
+      ->default_val(bench.records);
+  bench_decode->add_option("--runs", bench.runs, "runs per measurement (the median is reported)")
+      ->default_val(bench.runs);
+
+  app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  if (decode_cmd->parsed()) return run_decode(decode);
+  if (bench_decode->parsed()) return run_bench_decode(bench);
+  std::printf("eventlens %s\n", EVENTLENS_VERSION);
+  return 0;
+}
+
+}  // namespace eventlens::cli

@@ -1,0 +1,470 @@
+#include "codec/native_json.h"
+
+#include <algorithm>
+
+#include "codec/internal/json_read.h"
+#include "codec/internal/lines.h"
+#include "codec/json_writer.h"
+#include "model/taxonomy.h"
+
+namespace eventlens::codec {
+
+using internal::FieldPath;
+namespace od = internal::od;
+
+namespace {
+
+constexpr std::int32_t kSchemaVersion = 1;
+
+// Reads an optional string field: null counts as absent.
+Status read_optional_string(od::value v, std::string_view key, std::string& out) {
+  if (internal::is_null(v)) {
+    out.clear();
+    return ok_status();
+  }
+  auto s = internal::read_string(v, std::string(key));
+  if (!s) return s.error();
+  out.assign(*s);
+  return ok_status();
+}
+
+Status read_attributes(od::value v, std::string_view key, Attributes& out) {
+  out.clear();
+  if (internal::is_null(v)) return ok_status();
+  od::object obj;
+  if (v.get_object().get(obj)) return internal::wrong_type(std::string(key), "object", v);
+  for (auto field : obj) {
+    std::string_view k;
+    if (auto ec = field.unescaped_key().get(k)) return make_error(std::string(key), internal::describe(ec));
+    const std::string path = std::string(key) + "." + std::string(k);
+    auto value = internal::read_scalar_attribute(field.value(), path);
+    if (!value) return value.error();
+    out.emplace_back(std::string(k), std::move(*value));
+  }
+  return ok_status();
+}
+
+bool valid_metric_name(std::string_view n) {
+  if (n.empty()) return false;
+  const auto first_ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+  };
+  if (!first_ok(n[0])) return false;
+  return std::all_of(n.begin() + 1, n.end(),
+                     [&](char c) { return first_ok(c) || (c >= '0' && c <= '9'); });
+}
+
+Status read_labels(od::value v, Labels& out) {
+  out.clear();
+  if (internal::is_null(v)) return ok_status();
+  od::object obj;
+  if (v.get_object().get(obj)) return internal::wrong_type("labels", "object", v);
+  for (auto field : obj) {
+    std::string_view k;
+    if (auto ec = field.unescaped_key().get(k)) return make_error("labels", internal::describe(ec));
+    const std::string path = "labels." + std::string(k);
+    auto s = internal::read_string(field.value(), path);
+    if (!s) return s.error();
+    out.emplace_back(std::string(k), std::string(*s));
+  }
+  std::sort(out.begin(), out.end());
+  for (std::size_t i = 1; i < out.size(); ++i) {
+    if (out[i].first == out[i - 1].first) {
+      return make_error("labels." + out[i].first, "duplicate label");
+    }
+  }
+  return ok_status();
+}
+
+Error unknown_field(std::string_view key, std::string_view kind) {
+  return make_error(std::string(key), "unknown field for a native " + std::string(kind) +
+                                          " (extra data belongs in attributes)");
+}
+
+Error missing(std::string_view key) { return make_error(std::string(key), "missing"); }
+
+Status decode_event_object(od::object obj, Event& e) {
+  e.id.clear();
+  e.time = 0;
+  e.category = Category::other;
+  e.type.clear();
+  e.service.clear();
+  e.namespace_.clear();
+  e.cluster.clear();
+  e.node.clear();
+  e.pod.clear();
+  e.severity = Severity::info;
+  e.message.clear();
+  e.attributes.clear();
+  e.trace_id.clear();
+  e.source.clear();
+  e.schema_version = kSchemaVersion;
+  bool have_time = false;
+  bool have_category = false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto ec = field.unescaped_key().get(key)) return make_error("", internal::describe(ec));
+    od::value v = field.value();
+    Status st = ok_status();
+    if (key == "time") {
+      auto t = internal::read_time(v, "time");
+      if (!t) return t.error();
+      e.time = *t;
+      have_time = true;
+    } else if (key == "type") {
+      st = read_optional_string(v, key, e.type);
+    } else if (key == "category") {
+      std::string c;
+      st = read_optional_string(v, key, c);
+      if (st && !c.empty()) {
+        if (!parse_category(c, e.category)) {
+          return make_error("category", "unknown category \"" + c +
+                                            "\" (scaling, provisioning, failure, change, other)");
+        }
+        have_category = true;
+      }
+    } else if (key == "severity") {
+      std::string s;
+      st = read_optional_string(v, key, s);
+      if (st && !s.empty() && !parse_severity(s, e.severity)) {
+        return make_error("severity", "unknown severity \"" + s + "\" (info, warning, error, critical)");
+      }
+    } else if (key == "id") {
+      st = read_optional_string(v, key, e.id);
+    } else if (key == "service") {
+      st = read_optional_string(v, key, e.service);
+    } else if (key == "namespace") {
+      st = read_optional_string(v, key, e.namespace_);
+    } else if (key == "cluster") {
+      st = read_optional_string(v, key, e.cluster);
+    } else if (key == "node") {
+      st = read_optional_string(v, key, e.node);
+    } else if (key == "pod") {
+      st = read_optional_string(v, key, e.pod);
+    } else if (key == "message") {
+      st = read_optional_string(v, key, e.message);
+    } else if (key == "attributes") {
+      st = read_attributes(v, key, e.attributes);
+    } else if (key == "trace_id") {
+      st = read_optional_string(v, key, e.trace_id);
+    } else if (key == "source") {
+      st = read_optional_string(v, key, e.source);
+    } else if (key == "schema_version") {
+      auto n = internal::read_int64(v, "schema_version");
+      if (!n) return n.error();
+      if (*n < 1 || *n > kSchemaVersion) {
+        return make_error("schema_version", "version " + std::to_string(*n) +
+                                                " is not supported (this eventlens reads 1)");
+      }
+      e.schema_version = static_cast<std::int32_t>(*n);
+    } else {
+      return unknown_field(key, "event");
+    }
+    if (!st) return st;
+  }
+  if (!have_time) return missing("time");
+  if (e.type.empty()) return missing("type");
+  if (!have_category) e.category = category_of_type(e.type).value_or(Category::other);
+  if (e.id.empty()) e.id = derive_event_id(e);
+  return ok_status();
+}
+
+Status decode_metric_object(od::object obj, MetricSample& m) {
+  m = MetricSample{};
+  bool have_time = false;
+  bool have_value = false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto ec = field.unescaped_key().get(key)) return make_error("", internal::describe(ec));
+    od::value v = field.value();
+    if (key == "name") {
+      auto s = internal::read_string(v, "name");
+      if (!s) return s.error();
+      if (!valid_metric_name(*s)) {
+        return make_error("name", "\"" + std::string(s->substr(0, 64)) +
+                                      "\" is not a Prometheus metric name");
+      }
+      m.name.assign(*s);
+    } else if (key == "labels") {
+      if (auto st = read_labels(v, m.labels); !st) return st;
+    } else if (key == "time") {
+      auto t = internal::read_time(v, "time");
+      if (!t) return t.error();
+      m.time = *t;
+      have_time = true;
+    } else if (key == "value") {
+      auto d = internal::read_double(v, "value");
+      if (!d) return d.error();
+      m.value = *d;
+      have_value = true;
+    } else {
+      return unknown_field(key, "metric sample");
+    }
+  }
+  if (m.name.empty()) return missing("name");
+  if (!have_time) return missing("time");
+  if (!have_value) return missing("value");
+  return ok_status();
+}
+
+Status decode_log_object(od::object obj, LogRecord& l) {
+  l = LogRecord{};
+  bool have_time = false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto ec = field.unescaped_key().get(key)) return make_error("", internal::describe(ec));
+    od::value v = field.value();
+    Status st = ok_status();
+    if (key == "time") {
+      auto t = internal::read_time(v, "time");
+      if (!t) return t.error();
+      l.time = *t;
+      have_time = true;
+    } else if (key == "service") {
+      st = read_optional_string(v, key, l.service);
+    } else if (key == "severity") {
+      std::string s;
+      st = read_optional_string(v, key, s);
+      if (st && !s.empty() && !parse_severity(s, l.severity)) {
+        return make_error("severity", "unknown severity \"" + s + "\"");
+      }
+    } else if (key == "body") {
+      st = read_optional_string(v, key, l.body);
+    } else if (key == "attributes") {
+      st = read_attributes(v, key, l.attributes);
+    } else if (key == "trace_id") {
+      st = read_optional_string(v, key, l.trace_id);
+    } else if (key == "span_id") {
+      st = read_optional_string(v, key, l.span_id);
+    } else {
+      return unknown_field(key, "log record");
+    }
+    if (!st) return st;
+  }
+  if (!have_time) return missing("time");
+  return ok_status();
+}
+
+Status decode_span_object(od::object obj, Span& s) {
+  s = Span{};
+  bool have_start = false;
+  bool have_end = false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto ec = field.unescaped_key().get(key)) return make_error("", internal::describe(ec));
+    od::value v = field.value();
+    Status st = ok_status();
+    if (key == "trace_id") {
+      st = read_optional_string(v, key, s.trace_id);
+    } else if (key == "span_id") {
+      st = read_optional_string(v, key, s.span_id);
+    } else if (key == "parent_span_id") {
+      st = read_optional_string(v, key, s.parent_span_id);
+    } else if (key == "service") {
+      st = read_optional_string(v, key, s.service);
+    } else if (key == "name") {
+      st = read_optional_string(v, key, s.name);
+    } else if (key == "start" || key == "end") {
+      auto t = internal::read_time(v, std::string(key));
+      if (!t) return t.error();
+      (key == "start" ? s.start : s.end) = *t;
+      (key == "start" ? have_start : have_end) = true;
+    } else if (key == "status") {
+      std::string text;
+      st = read_optional_string(v, key, text);
+      if (st && !text.empty() && !parse_span_status(text, s.status)) {
+        return make_error("status", "unknown span status \"" + text + "\" (unset, ok, error)");
+      }
+    } else if (key == "attributes") {
+      st = read_attributes(v, key, s.attributes);
+    } else {
+      return unknown_field(key, "span");
+    }
+    if (!st) return st;
+  }
+  if (s.trace_id.empty()) return missing("trace_id");
+  if (s.span_id.empty()) return missing("span_id");
+  if (!have_start) return missing("start");
+  if (!have_end) return missing("end");
+  if (s.end < s.start) return make_error("end", "span ends before it starts");
+  return ok_status();
+}
+
+}  // namespace
+
+struct NativeJsonDecoder::Impl {
+  DecodeOptions options;
+  NativeKind kind;
+  od::parser parser;
+  std::string scratch;
+
+  // Parses `json` and hands its top-level object to `body`; turns parse
+  // failures into Errors.
+  template <typename Body>
+  Status with_object(std::string_view json, std::size_t capacity, Body&& body) {
+    if (json.size() > options.max_record_bytes) {
+      return make_error("", "record is " + std::to_string(json.size()) + " bytes, over the " +
+                                std::to_string(options.max_record_bytes) + "-byte limit");
+    }
+    od::document doc;
+    if (auto ec = parser.iterate(internal::padded(json, capacity, scratch)).get(doc)) {
+      return make_error("", internal::describe(ec));
+    }
+    od::object obj;
+    if (auto ec = doc.get_object().get(obj)) {
+      return make_error("", ec == simdjson::INCORRECT_TYPE ? "expected a JSON object"
+                                                           : internal::describe(ec));
+    }
+    Status st = body(obj, doc);
+    if (!st) {
+      // A structural fault deep inside shows up as a generic error on the
+      // field being read; report what the parser saw instead.
+      return st;
+    }
+    const char* next = nullptr;
+    if (doc.current_location().get(next) == simdjson::SUCCESS) {
+      return make_error("", "trailing content after the JSON object");
+    }
+    return st;
+  }
+
+  NativeKind classify(od::object obj) {
+    bool has_value = false, has_span = false, has_body = false;
+    for (auto field : obj) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) break;
+      if (key == "value") has_value = true;
+      else if (key == "start" || key == "end" || key == "parent_span_id") has_span = true;
+      else if (key == "body") has_body = true;
+    }
+    if (has_value) return NativeKind::metric;
+    if (has_span) return NativeKind::span;
+    if (has_body) return NativeKind::log;
+    return NativeKind::event;
+  }
+};
+
+NativeJsonDecoder::NativeJsonDecoder(DecodeOptions options, NativeKind kind)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->kind = kind;
+}
+
+NativeJsonDecoder::~NativeJsonDecoder() = default;
+
+Status NativeJsonDecoder::decode_event(std::string_view json, std::size_t capacity, Event& out) {
+  return impl_->with_object(json, capacity, [&](od::object obj, od::document&) {
+    return decode_event_object(obj, out);
+  });
+}
+
+Status NativeJsonDecoder::decode_one(std::string_view json, std::size_t capacity, Record& out) {
+  return impl_->with_object(json, capacity, [&](od::object obj, od::document& doc) -> Status {
+    NativeKind kind = impl_->kind;
+    if (kind == NativeKind::automatic) {
+      kind = impl_->classify(obj);
+      doc.rewind();
+      if (auto ec = doc.get_object().get(obj)) return make_error("", internal::describe(ec));
+    }
+    switch (kind) {
+      case NativeKind::metric: return decode_metric_object(obj, out.emplace<MetricSample>());
+      case NativeKind::log: return decode_log_object(obj, out.emplace<LogRecord>());
+      case NativeKind::span: return decode_span_object(obj, out.emplace<Span>());
+      default: return decode_event_object(obj, out.emplace<Event>());
+    }
+  });
+}
+
+void NativeJsonDecoder::decode(std::string_view payload, RecordHandler& out) {
+  Record record;
+  internal::for_each_line(payload, [&](std::string_view line, std::size_t line_no) {
+    const std::size_t capacity = static_cast<std::size_t>(payload.data() + payload.size() - line.data());
+    if (Status st = decode_one(line, capacity, record); st) {
+      out.on_record(std::move(record), line_no);
+    } else {
+      out.on_reject(Error(st.error()), line_no);
+    }
+  });
+}
+
+void encode_native(const Event& e, std::string& out) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.field("id", e.id);
+  w.key("time");
+  w.time(e.time);
+  w.field("category", to_string(e.category));
+  w.field("type", e.type);
+  w.field_if_set("service", e.service);
+  w.field_if_set("namespace", e.namespace_);
+  w.field_if_set("cluster", e.cluster);
+  w.field_if_set("node", e.node);
+  w.field_if_set("pod", e.pod);
+  w.field("severity", to_string(e.severity));
+  w.field_if_set("message", e.message);
+  if (!e.attributes.empty()) {
+    w.key("attributes");
+    w.attributes(e.attributes);
+  }
+  w.field_if_set("trace_id", e.trace_id);
+  w.field_if_set("source", e.source);
+  w.key("schema_version");
+  w.integer(e.schema_version);
+  w.end_object();
+}
+
+void encode_native(const MetricSample& m, std::string& out) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.field("name", m.name);
+  w.key("labels");
+  w.labels(m.labels);
+  w.key("time");
+  w.time(m.time);
+  w.key("value");
+  w.number(m.value);
+  w.end_object();
+}
+
+void encode_native(const LogRecord& l, std::string& out) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("time");
+  w.time(l.time);
+  w.field_if_set("service", l.service);
+  w.field("severity", to_string(l.severity));
+  w.field("body", l.body);
+  if (!l.attributes.empty()) {
+    w.key("attributes");
+    w.attributes(l.attributes);
+  }
+  w.field_if_set("trace_id", l.trace_id);
+  w.field_if_set("span_id", l.span_id);
+  w.end_object();
+}
+
+void encode_native(const Span& s, std::string& out) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.field("trace_id", s.trace_id);
+  w.field("span_id", s.span_id);
+  w.field_if_set("parent_span_id", s.parent_span_id);
+  w.field_if_set("service", s.service);
+  w.field("name", s.name);
+  w.key("start");
+  w.time(s.start);
+  w.key("end");
+  w.time(s.end);
+  w.field("status", to_string(s.status));
+  if (!s.attributes.empty()) {
+    w.key("attributes");
+    w.attributes(s.attributes);
+  }
+  w.end_object();
+}
+
+void encode_native(const Record& r, std::string& out) {
+  std::visit([&out](const auto& x) { encode_native(x, out); }, r);
+}
+
+}  // namespace eventlens::codec

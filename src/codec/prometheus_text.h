@@ -1,0 +1,29 @@
+// Prometheus text exposition format 0.0.4 (and the OpenMetrics text that
+// shares its syntax): one MetricSample per sample line; HELP/TYPE/EOF comments
+// read, exemplars dropped. One decoder per thread.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "codec/decoder.h"
+
+namespace eventlens::codec {
+
+class PrometheusTextDecoder final : public Decoder {
+ public:
+  explicit PrometheusTextDecoder(DecodeOptions options = {});
+
+  // Decodes a whole exposition; samples without a timestamp get
+  // options.default_time (the scrape time).
+  void decode(std::string_view payload, RecordHandler& out) override;
+
+ private:
+  DecodeOptions options_;
+};
+
+// Appends the samples as text exposition lines with millisecond timestamps.
+void encode_prometheus_text(std::span<const MetricSample> samples, std::string& out);
+
+}  // namespace eventlens::codec

@@ -1,0 +1,56 @@
+#include "model/records.h"
+
+#include <array>
+
+namespace eventlens {
+namespace {
+
+constexpr std::array<std::string_view, 5> kCategoryNames = {"scaling", "provisioning", "failure",
+                                                             "change", "other"};
+constexpr std::array<std::string_view, 5> kSeverityNames = {"debug", "info", "warning", "error",
+                                                             "critical"};
+constexpr std::array<std::string_view, 3> kSpanStatusNames = {"unset", "ok", "error"};
+
+template <typename Enum, std::size_t N>
+bool parse_enum(const std::array<std::string_view, N>& names, std::string_view text, Enum& out) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == text) {
+      out = static_cast<Enum>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view to_string(Category c) { return kCategoryNames[static_cast<std::size_t>(c)]; }
+std::string_view to_string(Severity s) { return kSeverityNames[static_cast<std::size_t>(s)]; }
+std::string_view to_string(SpanStatus s) { return kSpanStatusNames[static_cast<std::size_t>(s)]; }
+
+bool parse_category(std::string_view text, Category& out) {
+  return parse_enum(kCategoryNames, text, out);
+}
+bool parse_severity(std::string_view text, Severity& out) {
+  if (parse_enum(kSeverityNames, text, out)) return true;
+  // Common spellings from log shippers and Kubernetes.
+  if (text == "warn") {
+    out = Severity::warning;
+    return true;
+  }
+  if (text == "fatal") {
+    out = Severity::critical;
+    return true;
+  }
+  return false;
+}
+bool parse_span_status(std::string_view text, SpanStatus& out) {
+  return parse_enum(kSpanStatusNames, text, out);
+}
+
+std::string_view record_kind(const Record& r) {
+  static constexpr std::array<std::string_view, 4> kKinds = {"event", "metric", "log", "span"};
+  return kKinds[r.index()];
+}
+
+}  // namespace eventlens

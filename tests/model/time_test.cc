@@ -1,0 +1,61 @@
+#include "model/time.h"
+
+#include <gtest/gtest.h>
+
+namespace eventlens {
+namespace {
+
+TEST(Rfc3339, ParsesUtcAndOffsets) {
+  EXPECT_EQ(*parse_rfc3339("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(*parse_rfc3339("2018-04-05T17:31:00Z"), 1522949460LL * kNanosPerSecond);
+  EXPECT_EQ(*parse_rfc3339("2018-04-05T19:31:00+02:00"), 1522949460LL * kNanosPerSecond);
+  EXPECT_EQ(*parse_rfc3339("2018-04-05T15:31:00-02:00"), 1522949460LL * kNanosPerSecond);
+  EXPECT_EQ(*parse_rfc3339("2023-12-24T13:37:16.335172Z"),
+            1703425036LL * kNanosPerSecond + 335172000);
+  EXPECT_EQ(*parse_rfc3339("2018-04-26T14:48:09.1234Z") % kNanosPerSecond, 123400000);
+  EXPECT_EQ(*parse_rfc3339("2024-02-29t00:00:00.000000001z") % kNanosPerSecond, 1);
+}
+
+TEST(Rfc3339, RefusesMalformedTimes) {
+  for (const char* bad : {"", "2018-04-05", "2018-04-05T17:31:00", "2018-13-05T17:31:00Z",
+                          "2023-02-29T00:00:00Z", "2018-04-05T24:00:00Z", "2018-04-05T17:31:00.Z",
+                          "2018-04-05T17:31:00Zjunk", "2018-04-05T17:31:00+0200", "yesterday"}) {
+    EXPECT_FALSE(parse_rfc3339(bad).ok()) << bad;
+  }
+}
+
+TEST(Rfc3339, RefusesTimesOutsideInt64Nanoseconds) {
+  EXPECT_TRUE(parse_rfc3339("2262-04-11T23:47:16Z").ok());
+  EXPECT_FALSE(parse_rfc3339("2262-04-11T23:47:17Z").ok());
+  EXPECT_FALSE(parse_rfc3339("9999-12-31T23:59:59Z").ok());
+  EXPECT_FALSE(parse_rfc3339("1969-12-31T23:59:59Z").ok());
+  EXPECT_TRUE(parse_rfc3339("2099-01-01T00:00:00Z").ok());
+}
+
+TEST(Rfc3339, FormatsShortestExactFraction) {
+  EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(1522949460LL * kNanosPerSecond + 500000000), "2018-04-05T17:31:00.500Z");
+  EXPECT_EQ(format_rfc3339(1522949460LL * kNanosPerSecond + 1000), "2018-04-05T17:31:00.000001Z");
+  EXPECT_EQ(format_rfc3339(1522949460LL * kNanosPerSecond + 7), "2018-04-05T17:31:00.000000007Z");
+}
+
+TEST(Rfc3339, RoundTripsAcrossTheRange) {
+  for (TimeNs t : {TimeNs{0}, TimeNs{951782400123456789}, TimeNs{1700000000000000000},
+                   TimeNs{4102444800000000000}, kMaxTime}) {
+    EXPECT_EQ(*parse_rfc3339(format_rfc3339(t)), t) << format_rfc3339(t);
+  }
+}
+
+TEST(EpochNumbers, UnitFollowsMagnitude) {
+  const TimeNs t = 1700000000LL * kNanosPerSecond;
+  EXPECT_EQ(*time_from_epoch_integer(1700000000), t);
+  EXPECT_EQ(*time_from_epoch_integer(1700000000000), t);
+  EXPECT_EQ(*time_from_epoch_integer(1700000000000000), t);
+  EXPECT_EQ(*time_from_epoch_integer(1700000000000000000), t);
+  EXPECT_EQ(*time_from_epoch_number(1700000000.25), t + 250000000);
+  EXPECT_FALSE(time_from_epoch_integer(-1).ok());
+  EXPECT_FALSE(time_from_epoch_number(1e30).ok());
+}
+
+}  // namespace
+}  // namespace eventlens
