@@ -4,7 +4,25 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <ostream>
 #include <sstream>
+
+#include "codec/native_json.h"
+
+namespace eventlens {
+namespace {
+template <typename T>
+void print_native(const T& record, std::ostream* os) {
+  std::string line;
+  codec::encode_native(record, line);
+  *os << line;
+}
+}  // namespace
+void PrintTo(const Event& e, std::ostream* os) { print_native(e, os); }
+void PrintTo(const MetricSample& m, std::ostream* os) { print_native(m, os); }
+void PrintTo(const LogRecord& l, std::ostream* os) { print_native(l, os); }
+void PrintTo(const Span& s, std::ostream* os) { print_native(s, os); }
+}  // namespace eventlens
 
 namespace eventlens::testing {
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <iosfwd>
 #include <map>
 #include <string>
 #include <string_view>
@@ -10,6 +11,14 @@
 #include <vector>
 
 #include "codec/decoder.h"
+
+namespace eventlens {
+// gtest prints records as their native JSON line.
+void PrintTo(const Event& e, std::ostream* os);
+void PrintTo(const MetricSample& m, std::ostream* os);
+void PrintTo(const LogRecord& l, std::ostream* os);
+void PrintTo(const Span& s, std::ostream* os);
+}  // namespace eventlens
 
 namespace eventlens::testing {
 
