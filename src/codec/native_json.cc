@@ -329,16 +329,17 @@ struct NativeJsonDecoder::Impl {
   }
 
   NativeKind classify(od::object obj) {
-    bool has_value = false, has_span = false, has_body = false;
+    bool has_value = false, has_span = false, has_body = false, has_name = false;
     for (auto field : obj) {
       std::string_view key;
       if (field.unescaped_key().get(key)) break;
       if (key == "value") has_value = true;
+      else if (key == "name") has_name = true;
       else if (key == "start" || key == "end" || key == "parent_span_id") has_span = true;
       else if (key == "body") has_body = true;
     }
-    if (has_value) return NativeKind::metric;
     if (has_span) return NativeKind::span;
+    if (has_value || has_name) return NativeKind::metric;
     if (has_body) return NativeKind::log;
     return NativeKind::event;
   }

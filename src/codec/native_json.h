@@ -12,8 +12,8 @@
 namespace eventlens::codec {
 
 // Which record a native line holds. `automatic` tells them apart by their
-// fields: "value" makes a metric sample, "start"/"end"/"parent_span_id" a span,
-// "body" a log record, anything else an event.
+// fields: "start"/"end"/"parent_span_id" make a span, "value" or "name" a
+// metric sample, "body" a log record, anything else an event.
 enum class NativeKind { automatic, event, metric, log, span };
 
 class NativeJsonDecoder final : public Decoder {
