@@ -18,3 +18,10 @@ set(EVENTLENS_MARCH "native" CACHE STRING "-march value (empty: compiler default
 if(EVENTLENS_MARCH)
   add_compile_options(-march=${EVENTLENS_MARCH})
 endif()
+
+# The fuzz build instruments everything it compiles for coverage, so that
+# libFuzzer sees inside the decoders, not only the fuzz entry points.
+if(EVENTLENS_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -328,11 +328,13 @@ struct NativeJsonDecoder::Impl {
     return st;
   }
 
-  NativeKind classify(od::object obj) {
+  // Returns the kind the object's keys imply. A parse error met on the way is
+  // returned as is: the document cannot be rewound after one.
+  Result<NativeKind> classify(od::object obj) {
     bool has_value = false, has_span = false, has_body = false, has_name = false;
     for (auto field : obj) {
       std::string_view key;
-      if (field.unescaped_key().get(key)) break;
+      if (auto ec = field.unescaped_key().get(key)) return make_error("", internal::describe(ec));
       if (key == "value") has_value = true;
       else if (key == "name") has_name = true;
       else if (key == "start" || key == "end" || key == "parent_span_id") has_span = true;
@@ -363,7 +365,9 @@ Status NativeJsonDecoder::decode_one(std::string_view json, std::size_t capacity
   return impl_->with_object(json, capacity, [&](od::object obj, od::document& doc) -> Status {
     NativeKind kind = impl_->kind;
     if (kind == NativeKind::automatic) {
-      kind = impl_->classify(obj);
+      auto classified = impl_->classify(obj);
+      if (!classified) return classified.error();
+      kind = *classified;
       doc.rewind();
       if (auto ec = doc.get_object().get(obj)) return make_error("", internal::describe(ec));
     }

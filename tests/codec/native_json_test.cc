@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "model/taxonomy.h"
 #include "support/test_data.h"
@@ -227,6 +228,26 @@ TEST(NativeJson, ExplicitKindOverridesDetection) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().field, "name");
   EXPECT_NE(st.error().reason.find("unknown field"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace eventlens::codec
+
+namespace eventlens::codec {
+namespace {
+
+// Inputs the fuzzers once crashed on (tests/codec/regressions/native-*):
+// each must decode to records or rejections, never a crash.
+TEST(NativeJson, FuzzRegressionsDecodeWithoutCrashing) {
+  const std::string dir = std::string(EVENTLENS_SOURCE_DIR) + "/tests/codec/regressions";
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().filename().string().rfind("native-", 0) != 0) continue;
+    ++files;
+    auto h = decode(Format::native, testing::read_file(entry.path().string()));
+    EXPECT_GT(h.records.size() + h.rejects.size(), 0u) << entry.path();
+  }
+  EXPECT_GE(files, 1u);
 }
 
 }  // namespace

@@ -1,0 +1,14 @@
+// Fuzzes the k8s decoder: any bytes, never a crash, every rejection explained.
+#include <cstdint>
+#include <string_view>
+
+#include "codec/k8s_event.h"
+#include "fuzz_handler.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace eventlens;
+  static codec::K8sEventDecoder decoder;
+  fuzz::CheckingHandler handler;
+  decoder.decode(std::string_view(reinterpret_cast<const char*>(data), size), handler);
+  return 0;
+}
