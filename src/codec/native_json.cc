@@ -18,27 +18,35 @@ constexpr std::int32_t kSchemaVersion = 1;
 
 // Reads an optional string field: null counts as absent.
 Status read_optional_string(od::value v, std::string_view key, std::string& out) {
+  std::string_view s;
+  const auto ec = v.get_string().get(s);
+  if (ec == simdjson::SUCCESS) {
+    out.assign(s);
+    return ok_status();
+  }
+  // The uncommon paths: null, or a value of the wrong type.
   if (internal::is_null(v)) {
     out.clear();
     return ok_status();
   }
-  auto s = internal::read_string(v, std::string(key));
-  if (!s) return s.error();
-  out.assign(*s);
-  return ok_status();
+  if (ec == simdjson::INCORRECT_TYPE) return internal::wrong_type(key, "string", v);
+  return make_error(std::string(key), internal::describe(ec));
 }
+
 
 Status read_attributes(od::value v, std::string_view key, Attributes& out) {
   out.clear();
   if (internal::is_null(v)) return ok_status();
   od::object obj;
-  if (v.get_object().get(obj)) return internal::wrong_type(std::string(key), "object", v);
+  if (v.get_object().get(obj)) return internal::wrong_type(key, "object", v);
   for (auto field : obj) {
     std::string_view k;
     if (auto ec = field.unescaped_key().get(k)) return make_error(std::string(key), internal::describe(ec));
-    const std::string path = std::string(key) + "." + std::string(k);
-    auto value = internal::read_scalar_attribute(field.value(), path);
-    if (!value) return value.error();
+    auto value = internal::read_scalar_attribute(field.value(), {});
+    if (!value) {
+      // The path is built only for the error, not for every attribute.
+      return make_error(std::string(key) + "." + std::string(k), value.error().reason);
+    }
     out.emplace_back(std::string(k), std::move(*value));
   }
   return ok_status();
@@ -62,9 +70,8 @@ Status read_labels(od::value v, Labels& out) {
   for (auto field : obj) {
     std::string_view k;
     if (auto ec = field.unescaped_key().get(k)) return make_error("labels", internal::describe(ec));
-    const std::string path = "labels." + std::string(k);
-    auto s = internal::read_string(field.value(), path);
-    if (!s) return s.error();
+    auto s = internal::read_string(field.value(), {});
+    if (!s) return make_error("labels." + std::string(k), s.error().reason);
     out.emplace_back(std::string(k), std::string(*s));
   }
   std::sort(out.begin(), out.end());
@@ -265,7 +272,7 @@ Status decode_span_object(od::object obj, Span& s) {
     } else if (key == "name") {
       st = read_optional_string(v, key, s.name);
     } else if (key == "start" || key == "end") {
-      auto t = internal::read_time(v, std::string(key));
+      auto t = internal::read_time(v, key);
       if (!t) return t.error();
       (key == "start" ? s.start : s.end) = *t;
       (key == "start" ? have_start : have_end) = true;

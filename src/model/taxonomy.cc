@@ -1,6 +1,5 @@
 #include "model/taxonomy.h"
 
-#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack: no allocation per id
 #include <xxhash.h>
 
 #include <array>
@@ -47,15 +46,17 @@ constexpr std::array kKnownTypes = {
     TypeCategory{"container_killed", Category::other},
 };
 
-// Hashes a field with its length first, so that ("ab","c") and ("a","bc")
+// Appends a field with its length first, so that ("ab","c") and ("a","bc")
 // never collide by concatenation.
-void feed(XXH3_state_t* st, std::string_view s) {
+void feed(std::string& buf, std::string_view s) {
   const std::uint64_t n = s.size();
-  XXH3_128bits_update(st, &n, sizeof n);
-  XXH3_128bits_update(st, s.data(), s.size());
+  buf.append(reinterpret_cast<const char*>(&n), sizeof n);
+  buf.append(s);
 }
 
-void feed_int(XXH3_state_t* st, std::int64_t v) { XXH3_128bits_update(st, &v, sizeof v); }
+void feed_int(std::string& buf, std::int64_t v) {
+  buf.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
 
 }  // namespace
 
@@ -67,40 +68,41 @@ std::optional<Category> category_of_type(std::string_view type) {
 }
 
 std::string derive_event_id(const Event& e) {
-  XXH3_state_t state;
-  XXH3_state_t* st = &state;
-  XXH3_128bits_reset(st);
-  feed_int(st, e.time);
-  feed(st, to_string(e.category));
-  feed(st, e.type);
-  feed(st, e.service);
-  feed(st, e.namespace_);
-  feed(st, e.cluster);
-  feed(st, e.node);
-  feed(st, e.pod);
-  feed(st, to_string(e.severity));
-  feed(st, e.message);
-  feed(st, e.trace_id);
-  feed(st, e.source);
+  // One contiguous buffer and one-shot XXH3: several times faster than
+  // streaming a dozen small updates, and the buffer is reused per thread.
+  thread_local std::string buf;
+  buf.clear();
+  feed_int(buf, e.time);
+  feed(buf, to_string(e.category));
+  feed(buf, e.type);
+  feed(buf, e.service);
+  feed(buf, e.namespace_);
+  feed(buf, e.cluster);
+  feed(buf, e.node);
+  feed(buf, e.pod);
+  feed(buf, to_string(e.severity));
+  feed(buf, e.message);
+  feed(buf, e.trace_id);
+  feed(buf, e.source);
   for (const auto& [key, value] : e.attributes) {
-    feed(st, key);
-    feed_int(st, static_cast<std::int64_t>(value.index()));
+    feed(buf, key);
+    feed_int(buf, static_cast<std::int64_t>(value.index()));
     std::visit(
-        [st](const auto& v) {
+        [](const auto& v) {
           using V = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<V, std::string>) {
-            feed(st, v);
+            feed(buf, v);
           } else if constexpr (std::is_same_v<V, double>) {
             std::uint64_t bits;
             std::memcpy(&bits, &v, sizeof bits);
-            XXH3_128bits_update(st, &bits, sizeof bits);
+            buf.append(reinterpret_cast<const char*>(&bits), sizeof bits);
           } else {
-            feed_int(st, static_cast<std::int64_t>(v));
+            feed_int(buf, static_cast<std::int64_t>(v));
           }
         },
         value);
   }
-  const XXH128_hash_t h = XXH3_128bits_digest(st);
+  const XXH128_hash_t h = XXH3_128bits(buf.data(), buf.size());
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id = "ev-";
   id.resize(3 + 32);

@@ -69,24 +69,24 @@ std::string describe(simdjson::error_code ec);
 std::string_view type_name(od::json_type t);
 
 // Returns an Error at `field` saying what type was expected and what was found.
-Error wrong_type(const std::string& field, std::string_view expected, od::value& v);
+Error wrong_type(std::string_view field, std::string_view expected, od::value& v);
 
 // Typed reads. Each returns an Error naming `field` when the value is missing
-// or of the wrong type.
-Result<std::string_view> read_string(od::value v, const std::string& field);
-Result<double> read_double(od::value v, const std::string& field);
-Result<bool> read_bool(od::value v, const std::string& field);
+// or of the wrong type; the field's name is only copied on that error path.
+Result<std::string_view> read_string(od::value v, std::string_view field);
+Result<double> read_double(od::value v, std::string_view field);
+Result<bool> read_bool(od::value v, std::string_view field);
 // An int64 given as a JSON number or, as proto3 JSON writes 64-bit integers, as
 // a decimal string ("1700000000000000000"). Out-of-range values are refused.
-Result<std::int64_t> read_int64(od::value v, const std::string& field);
+Result<std::int64_t> read_int64(od::value v, std::string_view field);
 // A time: an RFC 3339 string or an epoch number (unit by magnitude, see
 // model/time.h).
-Result<TimeNs> read_time(od::value v, const std::string& field);
+Result<TimeNs> read_time(od::value v, std::string_view field);
 // Nanoseconds since the epoch as OTLP writes them: a decimal string or number,
 // always nanoseconds (no unit guessing). "0" means unset and yields 0.
-Result<TimeNs> read_unix_nanos(od::value v, const std::string& field);
+Result<TimeNs> read_unix_nanos(od::value v, std::string_view field);
 // Appends one attribute value that must be a string, number or bool.
-Result<AttributeValue> read_scalar_attribute(od::value v, const std::string& field);
+Result<AttributeValue> read_scalar_attribute(od::value v, std::string_view field);
 
 // Returns true when `v` is JSON null (consuming it).
 bool is_null(od::value& v);
