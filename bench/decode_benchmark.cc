@@ -5,6 +5,7 @@
 
 #include "cli/bench_inputs.h"
 #include "codec/decoder.h"
+#include "codec/native_json.h"
 
 namespace eventlens {
 namespace {
@@ -13,12 +14,12 @@ constexpr std::size_t kRecords = 20'000;
 
 struct Counting final : codec::RecordHandler {
   std::size_t records = 0;
-  void on_record(Record&&, std::size_t) override { ++records; }
+  void on_record(const Record&, std::size_t) override { ++records; }
   void on_reject(Error&&, std::size_t) override {}
 };
 
-void decode_bench(benchmark::State& state, codec::Format format, const std::string& input) {
-  auto decoder = codec::make_decoder(format);
+void decode_bench(benchmark::State& state, std::unique_ptr<codec::Decoder> decoder,
+                  const std::string& input) {
   std::size_t records = 0;
   for (auto _ : state) {
     Counting h;
@@ -45,9 +46,14 @@ const std::string& otlp_input() {
   return s;
 }
 
-void BM_DecodeNativeEvents(benchmark::State& s) { decode_bench(s, codec::Format::native, native_input()); }
+void BM_DecodeNativeEvents(benchmark::State& s) {
+  decode_bench(s, std::make_unique<codec::NativeJsonDecoder>(codec::DecodeOptions{}, codec::NativeKind::event),
+               native_input());
+}
 void BM_WalkNativeEvents(benchmark::State& s) { walk_bench(s, native_input(), kRecords); }
-void BM_DecodeOtlpMetrics(benchmark::State& s) { decode_bench(s, codec::Format::otlp_metrics, otlp_input()); }
+void BM_DecodeOtlpMetrics(benchmark::State& s) {
+  decode_bench(s, codec::make_decoder(codec::Format::otlp_metrics), otlp_input());
+}
 void BM_WalkOtlpMetrics(benchmark::State& s) { walk_bench(s, otlp_input(), kRecords); }
 
 BENCHMARK(BM_DecodeNativeEvents)->Unit(benchmark::kMillisecond);

@@ -14,7 +14,7 @@ struct CheckingHandler final : codec::RecordHandler {
   std::vector<Record> records;
   std::size_t rejected = 0;
 
-  void on_record(Record&& r, std::size_t) override { records.push_back(std::move(r)); }
+  void on_record(const Record& r, std::size_t) override { records.push_back(r); }
   void on_reject(Error&& e, std::size_t) override {
     ++rejected;
     if (e.reason.empty()) std::abort();  // Every rejection must say why.

@@ -18,7 +18,7 @@ class DecodeOutput final : public codec::RecordHandler {
  public:
   explicit DecodeOutput(std::string file) : file_(std::move(file)) {}
 
-  void on_record(Record&& record, std::size_t) override {
+  void on_record(const Record& record, std::size_t) override {
     ++records_;
     codec::encode_native(record, out_);
     out_ += '\n';

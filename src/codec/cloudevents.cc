@@ -62,7 +62,8 @@ Result<std::string> trace_id_from_traceparent(std::string_view tp) {
 // The state of one event under construction, shared by the structured and
 // binary readers so that both apply one mapping.
 struct EventBuilder {
-  Event event;
+  explicit EventBuilder(Event& target) : event(target) {}
+  Event& event;
   bool have_specversion = false;
   bool have_id = false;
   bool have_source = false;
@@ -396,7 +397,10 @@ struct CloudEventsDecoder::Impl {
   od::parser parser;
   std::string scratch;
   std::string wrapped;
-  EventBuilder builder;
+  // The event under construction lives in `record`, which is lent to the
+  // handler and reused: no allocation per event once strings have grown.
+  Record record{std::in_place_type<Event>};
+  EventBuilder builder{std::get<Event>(record)};
 
   void decode_document(std::string_view json, std::size_t capacity, std::size_t position,
                        RecordHandler& out) {
@@ -457,7 +461,7 @@ struct CloudEventsDecoder::Impl {
       return;
     }
     if (builder.event.id.empty()) builder.event.id = derive_event_id(builder.event);
-    out.on_record(Record(std::move(builder.event)), position);
+    out.on_record(record, position);
   }
 };
 
@@ -543,7 +547,7 @@ Result<Event> CloudEventsDecoder::decode_binary(const Headers& headers, std::str
   }
   if (Status st = b.finish(impl_->options.default_time); !st) return st.error();
   if (b.event.id.empty()) b.event.id = derive_event_id(b.event);
-  return std::move(b.event);
+  return Event(b.event);
 }
 
 namespace {

@@ -51,10 +51,14 @@ struct DecodeOptions {
 // Receives what a decoder produces. `position` is where the record starts in
 // the payload, 1-based: the line for line-oriented formats (native JSON lines,
 // watch lines, Prometheus text), 0 when the format has no lines.
+//
+// A decoder lends each record: it is valid during the call only, and the
+// decoder reuses its storage for the next one (no heap allocation per record
+// once buffers have grown). A handler that keeps records copies them.
 class RecordHandler {
  public:
   virtual ~RecordHandler() = default;
-  virtual void on_record(Record&& record, std::size_t position) = 0;
+  virtual void on_record(const Record& record, std::size_t position) = 0;
   virtual void on_reject(Error&& error, std::size_t position) = 0;
   // A well-formed object of a kind this format does not turn into records (a
   // Pod in a Kubernetes watch stream): counted, not an error.

@@ -34,21 +34,29 @@ Status read_optional_string(od::value v, std::string_view key, std::string& out)
 }
 
 
+// Reads an attributes object into `out`, overwriting its existing entries in
+// place so that a reused record keeps its string capacity.
 Status read_attributes(od::value v, std::string_view key, Attributes& out) {
-  out.clear();
-  if (internal::is_null(v)) return ok_status();
+  std::size_t n = 0;
+  if (internal::is_null(v)) {
+    out.clear();
+    return ok_status();
+  }
   od::object obj;
   if (v.get_object().get(obj)) return internal::wrong_type(key, "object", v);
   for (auto field : obj) {
     std::string_view k;
-    if (auto ec = field.unescaped_key().get(k)) return make_error(std::string(key), internal::describe(ec));
-    auto value = internal::read_scalar_attribute(field.value(), {});
-    if (!value) {
+    if (auto ec = internal::read_key(field, k)) return make_error(std::string(key), internal::describe(ec));
+    if (n == out.size()) out.emplace_back();
+    auto& [name, value] = out[n++];
+    name.assign(k);
+    if (Status st = internal::read_scalar_attribute_into(field.value(), {}, value); !st) {
+      out.resize(n);
       // The path is built only for the error, not for every attribute.
-      return make_error(std::string(key) + "." + std::string(k), value.error().reason);
+      return make_error(std::string(key) + "." + std::string(k), st.error().reason);
     }
-    out.emplace_back(std::string(k), std::move(*value));
   }
+  out.resize(n);
   return ok_status();
 }
 
@@ -69,7 +77,7 @@ Status read_labels(od::value v, Labels& out) {
   if (v.get_object().get(obj)) return internal::wrong_type("labels", "object", v);
   for (auto field : obj) {
     std::string_view k;
-    if (auto ec = field.unescaped_key().get(k)) return make_error("labels", internal::describe(ec));
+    if (auto ec = internal::read_key(field, k)) return make_error("labels", internal::describe(ec));
     auto s = internal::read_string(field.value(), {});
     if (!s) return make_error("labels." + std::string(k), s.error().reason);
     out.emplace_back(std::string(k), std::string(*s));
@@ -90,6 +98,41 @@ Error unknown_field(std::string_view key, std::string_view kind) {
 
 Error missing(std::string_view key) { return make_error(std::string(key), "missing"); }
 
+enum class EventKey {
+  time, type, category, severity, id, service, namespace_, cluster, node, pod, message,
+  attributes, trace_id, source, schema_version, unknown
+};
+
+// Returns which Event field a key names: a switch on the length first, so
+// that a key costs one or two comparisons instead of a chain of fifteen.
+EventKey event_key(std::string_view k) {
+  switch (k.size()) {
+    case 2: if (k == "id") return EventKey::id; break;
+    case 3: if (k == "pod") return EventKey::pod; break;
+    case 4:
+      if (k == "time") return EventKey::time;
+      if (k == "type") return EventKey::type;
+      if (k == "node") return EventKey::node;
+      break;
+    case 6: if (k == "source") return EventKey::source; break;
+    case 7:
+      if (k == "service") return EventKey::service;
+      if (k == "message") return EventKey::message;
+      if (k == "cluster") return EventKey::cluster;
+      break;
+    case 8:
+      if (k == "severity") return EventKey::severity;
+      if (k == "category") return EventKey::category;
+      if (k == "trace_id") return EventKey::trace_id;
+      break;
+    case 9: if (k == "namespace") return EventKey::namespace_; break;
+    case 10: if (k == "attributes") return EventKey::attributes; break;
+    case 14: if (k == "schema_version") return EventKey::schema_version; break;
+    default: break;
+  }
+  return EventKey::unknown;
+}
+
 Status decode_event_object(od::object obj, Event& e) {
   e.id.clear();
   e.time = 0;
@@ -102,25 +145,26 @@ Status decode_event_object(od::object obj, Event& e) {
   e.pod.clear();
   e.severity = Severity::info;
   e.message.clear();
-  e.attributes.clear();
   e.trace_id.clear();
   e.source.clear();
   e.schema_version = kSchemaVersion;
   bool have_time = false;
   bool have_category = false;
+  bool have_attributes = false;
   for (auto field : obj) {
     std::string_view key;
-    if (auto ec = field.unescaped_key().get(key)) return make_error("", internal::describe(ec));
+    if (auto ec = internal::read_key(field, key)) return make_error("", internal::describe(ec));
     od::value v = field.value();
+    const EventKey field_key = event_key(key);
     Status st = ok_status();
-    if (key == "time") {
+    if (field_key == EventKey::time) {
       auto t = internal::read_time(v, "time");
       if (!t) return t.error();
       e.time = *t;
       have_time = true;
-    } else if (key == "type") {
+    } else if (field_key == EventKey::type) {
       st = read_optional_string(v, key, e.type);
-    } else if (key == "category") {
+    } else if (field_key == EventKey::category) {
       std::string c;
       st = read_optional_string(v, key, c);
       if (st && !c.empty()) {
@@ -130,33 +174,34 @@ Status decode_event_object(od::object obj, Event& e) {
         }
         have_category = true;
       }
-    } else if (key == "severity") {
+    } else if (field_key == EventKey::severity) {
       std::string s;
       st = read_optional_string(v, key, s);
       if (st && !s.empty() && !parse_severity(s, e.severity)) {
         return make_error("severity", "unknown severity \"" + s + "\" (info, warning, error, critical)");
       }
-    } else if (key == "id") {
+    } else if (field_key == EventKey::id) {
       st = read_optional_string(v, key, e.id);
-    } else if (key == "service") {
+    } else if (field_key == EventKey::service) {
       st = read_optional_string(v, key, e.service);
-    } else if (key == "namespace") {
+    } else if (field_key == EventKey::namespace_) {
       st = read_optional_string(v, key, e.namespace_);
-    } else if (key == "cluster") {
+    } else if (field_key == EventKey::cluster) {
       st = read_optional_string(v, key, e.cluster);
-    } else if (key == "node") {
+    } else if (field_key == EventKey::node) {
       st = read_optional_string(v, key, e.node);
-    } else if (key == "pod") {
+    } else if (field_key == EventKey::pod) {
       st = read_optional_string(v, key, e.pod);
-    } else if (key == "message") {
+    } else if (field_key == EventKey::message) {
       st = read_optional_string(v, key, e.message);
-    } else if (key == "attributes") {
+    } else if (field_key == EventKey::attributes) {
       st = read_attributes(v, key, e.attributes);
-    } else if (key == "trace_id") {
+      have_attributes = true;
+    } else if (field_key == EventKey::trace_id) {
       st = read_optional_string(v, key, e.trace_id);
-    } else if (key == "source") {
+    } else if (field_key == EventKey::source) {
       st = read_optional_string(v, key, e.source);
-    } else if (key == "schema_version") {
+    } else if (field_key == EventKey::schema_version) {
       auto n = internal::read_int64(v, "schema_version");
       if (!n) return n.error();
       if (*n < 1 || *n > kSchemaVersion) {
@@ -169,6 +214,7 @@ Status decode_event_object(od::object obj, Event& e) {
     }
     if (!st) return st;
   }
+  if (!have_attributes) e.attributes.clear();
   if (!have_time) return missing("time");
   if (e.type.empty()) return missing("type");
   if (!have_category) e.category = category_of_type(e.type).value_or(Category::other);
@@ -177,12 +223,15 @@ Status decode_event_object(od::object obj, Event& e) {
 }
 
 Status decode_metric_object(od::object obj, MetricSample& m) {
-  m = MetricSample{};
+  m.name.clear();
+  m.labels.clear();
+  m.time = 0;
+  m.value = 0;
   bool have_time = false;
   bool have_value = false;
   for (auto field : obj) {
     std::string_view key;
-    if (auto ec = field.unescaped_key().get(key)) return make_error("", internal::describe(ec));
+    if (auto ec = internal::read_key(field, key)) return make_error("", internal::describe(ec));
     od::value v = field.value();
     if (key == "name") {
       auto s = internal::read_string(v, "name");
@@ -215,11 +264,17 @@ Status decode_metric_object(od::object obj, MetricSample& m) {
 }
 
 Status decode_log_object(od::object obj, LogRecord& l) {
-  l = LogRecord{};
+  l.time = 0;
+  l.service.clear();
+  l.severity = Severity::info;
+  l.body.clear();
+  l.attributes.clear();
+  l.trace_id.clear();
+  l.span_id.clear();
   bool have_time = false;
   for (auto field : obj) {
     std::string_view key;
-    if (auto ec = field.unescaped_key().get(key)) return make_error("", internal::describe(ec));
+    if (auto ec = internal::read_key(field, key)) return make_error("", internal::describe(ec));
     od::value v = field.value();
     Status st = ok_status();
     if (key == "time") {
@@ -253,12 +308,19 @@ Status decode_log_object(od::object obj, LogRecord& l) {
 }
 
 Status decode_span_object(od::object obj, Span& s) {
-  s = Span{};
+  s.trace_id.clear();
+  s.span_id.clear();
+  s.parent_span_id.clear();
+  s.service.clear();
+  s.name.clear();
+  s.start = s.end = 0;
+  s.status = SpanStatus::unset;
+  s.attributes.clear();
   bool have_start = false;
   bool have_end = false;
   for (auto field : obj) {
     std::string_view key;
-    if (auto ec = field.unescaped_key().get(key)) return make_error("", internal::describe(ec));
+    if (auto ec = internal::read_key(field, key)) return make_error("", internal::describe(ec));
     od::value v = field.value();
     Status st = ok_status();
     if (key == "trace_id") {
@@ -297,6 +359,12 @@ Status decode_span_object(od::object obj, Span& s) {
   return ok_status();
 }
 
+template <typename T>
+T& reuse(Record& r) {
+  if (T* existing = std::get_if<T>(&r)) return *existing;
+  return r.emplace<T>();
+}
+
 }  // namespace
 
 struct NativeJsonDecoder::Impl {
@@ -304,6 +372,7 @@ struct NativeJsonDecoder::Impl {
   NativeKind kind;
   od::parser parser;
   std::string scratch;
+  Record record;  // lent to the handler, reused line after line
 
   // Parses `json` and hands its top-level object to `body`; turns parse
   // failures into Errors.
@@ -341,7 +410,7 @@ struct NativeJsonDecoder::Impl {
     bool has_value = false, has_span = false, has_body = false, has_name = false;
     for (auto field : obj) {
       std::string_view key;
-      if (auto ec = field.unescaped_key().get(key)) return make_error("", internal::describe(ec));
+      if (auto ec = internal::read_key(field, key)) return make_error("", internal::describe(ec));
       if (key == "value") has_value = true;
       else if (key == "name") has_name = true;
       else if (key == "start" || key == "end" || key == "parent_span_id") has_span = true;
@@ -378,21 +447,22 @@ Status NativeJsonDecoder::decode_one(std::string_view json, std::size_t capacity
       doc.rewind();
       if (auto ec = doc.get_object().get(obj)) return make_error("", internal::describe(ec));
     }
+    // Reuse the record's storage when it already holds this kind.
     switch (kind) {
-      case NativeKind::metric: return decode_metric_object(obj, out.emplace<MetricSample>());
-      case NativeKind::log: return decode_log_object(obj, out.emplace<LogRecord>());
-      case NativeKind::span: return decode_span_object(obj, out.emplace<Span>());
-      default: return decode_event_object(obj, out.emplace<Event>());
+      case NativeKind::metric: return decode_metric_object(obj, reuse<MetricSample>(out));
+      case NativeKind::log: return decode_log_object(obj, reuse<LogRecord>(out));
+      case NativeKind::span: return decode_span_object(obj, reuse<Span>(out));
+      default: return decode_event_object(obj, reuse<Event>(out));
     }
   });
 }
 
 void NativeJsonDecoder::decode(std::string_view payload, RecordHandler& out) {
-  Record record;
+  Record& record = impl_->record;
   internal::for_each_line(payload, [&](std::string_view line, std::size_t line_no) {
     const std::size_t capacity = static_cast<std::size_t>(payload.data() + payload.size() - line.data());
     if (Status st = decode_one(line, capacity, record); st) {
-      out.on_record(std::move(record), line_no);
+      out.on_record(record, line_no);
     } else {
       out.on_reject(Error(st.error()), line_no);
     }

@@ -252,3 +252,16 @@ TEST(NativeJson, FuzzRegressionsDecodeWithoutCrashing) {
 
 }  // namespace
 }  // namespace eventlens::codec
+
+namespace eventlens::codec {
+namespace {
+
+TEST(NativeJson, EscapedKeysMeanTheSameField) {
+  auto h = testing::decode(Format::native, R"({"ti\u006de":1714521600,"\u0074ype":"deploy","service":"a"})");
+  ASSERT_EQ(h.records.size(), 1u) << h.describe_rejects();
+  EXPECT_EQ(std::get<Event>(h.records[0]).type, "deploy");
+  EXPECT_EQ(std::get<Event>(h.records[0]).time, 1714521600LL * kNanosPerSecond);
+}
+
+}  // namespace
+}  // namespace eventlens::codec

@@ -35,7 +35,7 @@ struct CollectingHandler final : codec::RecordHandler {
   std::vector<std::pair<Error, std::size_t>> rejects;
   std::map<std::string, std::size_t> skipped;
 
-  void on_record(Record&& r, std::size_t) override { records.push_back(std::move(r)); }
+  void on_record(const Record& r, std::size_t) override { records.push_back(r); }
   void on_reject(Error&& e, std::size_t pos) override { rejects.emplace_back(std::move(e), pos); }
   void on_skip(std::string_view kind, std::size_t) override { ++skipped[std::string(kind)]; }
 

@@ -235,6 +235,25 @@ Result<AttributeValue> read_scalar_attribute(od::value v, std::string_view field
   }
 }
 
+Status read_scalar_attribute_into(od::value v, std::string_view field, AttributeValue& out) {
+  od::json_type t;
+  if (auto ec = v.type().get(t)) return make_error(std::string(field), describe(ec));
+  if (t == od::json_type::string) {
+    std::string_view s;
+    if (auto ec = v.get_string().get(s)) return make_error(std::string(field), describe(ec));
+    if (auto* existing = std::get_if<std::string>(&out)) {
+      existing->assign(s);
+    } else {
+      out.emplace<std::string>(s);
+    }
+    return ok_status();
+  }
+  auto value = read_scalar_attribute(v, field);
+  if (!value) return value.error();
+  out = std::move(*value);
+  return ok_status();
+}
+
 bool is_null(od::value& v) {
   bool n = false;
   return v.is_null().get(n) == simdjson::SUCCESS && n;

@@ -88,6 +88,32 @@ Result<TimeNs> read_unix_nanos(od::value v, std::string_view field);
 // Appends one attribute value that must be a string, number or bool.
 Result<AttributeValue> read_scalar_attribute(od::value v, std::string_view field);
 
+// As read_scalar_attribute, but writes into `out`, reusing the storage of a
+// string it already holds (the allocation-free path for reused records).
+Status read_scalar_attribute_into(od::value v, std::string_view field, AttributeValue& out);
+
+// Reads a field's key. Keys without escapes (all real ones) are read in place,
+// without simdjson's unescaping copy; a key with an escape is unescaped.
+inline simdjson::error_code read_key(simdjson::simdjson_result<od::field>& field, std::string_view& key) {
+  od::raw_json_string raw;
+  if (auto ec = field.key().get(raw)) return ec;
+  const char* begin = raw.raw();
+  // Stage 1 validated the document, so the key's closing quote is there;
+  // keys are short, so a plain scan beats a library call.
+  const char* end = begin;
+  bool escaped = false;
+  while (*end != '"') {
+    escaped |= *end == '\\';
+    end += escaped ? 2 : 1;  // after a backslash, skip the escaped byte
+    if (escaped) break;
+  }
+  if (!escaped) {
+    key = std::string_view(begin, static_cast<std::size_t>(end - begin));
+    return simdjson::SUCCESS;
+  }
+  return field.unescaped_key().get(key);
+}
+
 // Returns true when `v` is JSON null (consuming it).
 bool is_null(od::value& v);
 
