@@ -1,0 +1,120 @@
+// KafkaConsumer: reads messages of subscribed topics as a member of a consumer
+// group, in batches, and commits offsets only when told that the results of
+// the messages behind them are durable. One thread uses a consumer.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kafka/client_properties.h"
+#include "kafka/message.h"
+#include "model/result.h"
+#include "model/time.h"
+
+namespace eventlens::source {
+
+// One consumed message. Its strings are storage that the next poll reuses.
+struct ConsumedMessage {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::string key;  // empty when the message has none
+  std::string value;
+  kafka::Headers headers;  // a header without a value reads as empty
+  TimeNs timestamp = 0;    // producer's create time or the log append time; 0 when absent
+};
+
+// The messages of one poll, in the order received (offset order within each
+// partition). Keeps its messages' storage from poll to poll, so the keys and
+// values of a steady stream are copied without allocating after the first
+// batches. (librdkafka's C++ API itself allocates a wrapper per message, a
+// copy of its headers, and a std::string for a topic name over 15 bytes.)
+class MessageBatch {
+ public:
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const ConsumedMessage& operator[](std::size_t i) const { return messages_[i]; }
+  const ConsumedMessage* begin() const { return messages_.data(); }
+  const ConsumedMessage* end() const { return messages_.data() + size_; }
+
+  // Merges into `offsets` the offset after the last message of each
+  // topic-partition in this batch (what a commit of the batch takes),
+  // keeping the larger offset where `offsets` already names the partition.
+  void merge_next_offsets(std::vector<kafka::PartitionOffset>& offsets) const;
+
+ private:
+  friend class KafkaConsumer;
+  ConsumedMessage& append();
+  void clear() { size_ = 0; }
+
+  std::vector<ConsumedMessage> messages_;
+  std::size_t size_ = 0;
+};
+
+struct KafkaConsumerOptions {
+  // librdkafka properties laid over kafka::consumer_defaults(); typically
+  // kafka::client_properties_from(config) plus bootstrap.servers.
+  kafka::ClientProperties properties;
+  // The consumer group; overrides a group.id among the properties.
+  std::string group_id;
+};
+
+struct ConsumerCounts {
+  std::uint64_t messages = 0;  // handed out by poll()
+  std::uint64_t errors = 0;    // errors librdkafka reported and recovers from by itself
+  std::uint64_t commits = 0;   // successful commit() calls
+};
+
+class KafkaConsumer {
+ public:
+  // Returns a consumer, or an Error naming the refused property. Offsets are
+  // never committed automatically: enable.auto.commit=true is refused.
+  static Result<KafkaConsumer> create(const KafkaConsumerOptions& options);
+
+  KafkaConsumer(KafkaConsumer&&) noexcept;
+  KafkaConsumer& operator=(KafkaConsumer&&) noexcept;
+  // Closes the consumer (leaves the group); commits nothing.
+  ~KafkaConsumer();
+
+  // Replaces the subscription. Partitions are assigned by the group later,
+  // during poll().
+  Status subscribe(const std::vector<std::string>& topics);
+
+  // Fills `batch` with up to `max_messages` messages: waits up to `timeout`
+  // for the first, then takes only what has already arrived. Returns how many
+  // (0 when none came in time). Returns an Error for what the caller must act
+  // on: a fatal client error, a subscribed topic that does not exist or may
+  // not be read, or offsets reset because the committed ones are gone. The
+  // consumer stays usable after a non-fatal Error; messages received before
+  // it are returned first and the Error comes with the next poll.
+  Result<std::size_t> poll(MessageBatch& batch, std::size_t max_messages,
+                           std::chrono::milliseconds timeout);
+
+  // Commits `offsets` (next offsets to read) for the group, synchronously.
+  // Call it only once the results of the messages before them are durable.
+  Status commit(std::span<const kafka::PartitionOffset> offsets);
+
+  // Returns the group's committed offsets for the partitions assigned to this
+  // consumer now; kafka::kNoOffset where none was committed.
+  Result<std::vector<kafka::PartitionOffset>> committed(std::chrono::milliseconds timeout);
+
+  // Leaves the group; later calls fail. Idempotent.
+  Status close();
+
+  ConsumerCounts counts() const;
+  // Returns the latest error counted in counts().errors, if any.
+  std::optional<Error> last_error() const;
+
+ private:
+  struct Impl;
+  explicit KafkaConsumer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace eventlens::source

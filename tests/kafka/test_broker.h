@@ -1,0 +1,26 @@
+// The Kafka broker the kafka tests run against (scripts/kafka, started by the
+// CTest fixture `kafka`), topic creation, and names unique to one run.
+// Plain functions; call them from the test's thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "model/result.h"
+
+namespace eventlens::testing {
+
+// Returns the broker's bootstrap address: $EVENTLENS_KAFKA_BOOTSTRAP when
+// set, else the first line of $EVENTLENS_KAFKA_DIR/bootstrap (written by
+// `scripts/kafka start`); an Error saying how to start a broker otherwise.
+Result<std::string> kafka_bootstrap();
+
+// Creates `topic` with `partitions` partitions (replication 1) through
+// `scripts/kafka topics`, and waits for it.
+Status create_kafka_topic(const std::string& bootstrap, const std::string& topic, int partitions);
+
+// Returns `prefix` followed by this process's id and the time, so a test run
+// again against the same broker never meets an earlier run's topics or groups.
+std::string unique_kafka_name(std::string_view prefix);
+
+}  // namespace eventlens::testing
