@@ -138,7 +138,7 @@ Result<TimeNs> read_nanos(dom::object obj, std::string_view camel, std::string_v
   bool found = false;
   dom::element e = member(obj, camel, snake, found);
   if (!found || e.is_null()) return TimeNs{0};
-  const std::string field = at(path, camel);
+  const auto field = [&] { return at(path, camel); };  // built only for errors
   // simdjson calls any non-negative integer uint64 too: only values beyond
   // int64 take this path.
   if ((e.is_uint64() && !e.is_int64()) || (e.is_string() && e.get_string().value_unsafe().size() >= 19)) {
@@ -147,16 +147,16 @@ Result<TimeNs> read_nanos(dom::object obj, std::string_view camel, std::string_v
       std::uint64_t u = 0;
       const auto res = std::from_chars(s.data(), s.data() + s.size(), u);
       if (res.ec == std::errc() && res.ptr == s.data() + s.size() && u > static_cast<std::uint64_t>(INT64_MAX)) {
-        return make_error(field, "time " + std::string(s) + " ns is after 2262-04-11, out of range for int64 nanoseconds");
+        return make_error(field(), "time " + std::string(s) + " ns is after 2262-04-11, out of range for int64 nanoseconds");
       }
     } else {
-      return make_error(field, "time " + std::to_string(e.get_uint64().value_unsafe()) +
+      return make_error(field(), "time " + std::to_string(e.get_uint64().value_unsafe()) +
                                    " ns is after 2262-04-11, out of range for int64 nanoseconds");
     }
   }
-  auto v = read_int64(e, field);
-  if (!v) return v.error();
-  if (*v < 0) return make_error(field, "time is negative");
+  auto v = read_int64(e, {});
+  if (!v) return make_error(field(), v.error().reason);
+  if (*v < 0) return make_error(field(), "time is negative");
   return *v;
 }
 
@@ -215,27 +215,27 @@ Status read_id(dom::object obj, std::string_view camel, std::string_view snake, 
   out.clear();
   bool found = false;
   dom::element e = member(obj, camel, snake, found);
-  const std::string field = at(path, camel);
+  const auto field = [&] { return at(path, camel); };  // built only for errors
   if (!found || e.is_null()) {
-    if (required) return make_error(field, "missing");
+    if (required) return make_error(field(), "missing");
     return ok_status();
   }
-  if (!e.is_string()) return wrong_type(field, "a hex string", e);
+  if (!e.is_string()) return wrong_type(field(), "a hex string", e);
   const std::string_view s = e.get_string().value_unsafe();
   if (s.empty()) {
-    if (required) return make_error(field, "empty");
+    if (required) return make_error(field(), "empty");
     return ok_status();
   }
   if (s.size() != digits || !is_hex(s)) {
     std::string hex = base64_to_hex(s, digits / 2);
     if (hex.empty()) {
-      return make_error(field, "not " + std::to_string(digits) + " hex digits: \"" + std::string(s.substr(0, 40)) + "\"");
+      return make_error(field(), "not " + std::to_string(digits) + " hex digits: \"" + std::string(s.substr(0, 40)) + "\"");
     }
     out = std::move(hex);
     return ok_status();
   }
   if (std::all_of(s.begin(), s.end(), [](char c) { return c == '0'; })) {
-    return make_error(field, "all zeros is not a valid id");
+    return make_error(field(), "all zeros is not a valid id");
   }
   out.assign(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -254,26 +254,26 @@ Result<AnyValueResult> read_any_value(dom::element e, const std::string& path) {
   dom::object obj;
   if (e.get_object().get(obj)) return wrong_type(path, "an AnyValue object", e);
   for (auto [key, v] : obj) {
-    const std::string field = at(path, key);
+    const auto field = [&] { return at(path, key); };  // built only for errors
     if (key == "stringValue" || key == "string_value") {
-      if (!v.is_string()) return wrong_type(field, "string", v);
+      if (!v.is_string()) return wrong_type(field(), "string", v);
       out.value = std::string(v.get_string().value_unsafe());
     } else if (key == "boolValue" || key == "bool_value") {
-      if (!v.is_bool()) return wrong_type(field, "boolean", v);
+      if (!v.is_bool()) return wrong_type(field(), "boolean", v);
       out.value = v.get_bool().value_unsafe();
     } else if (key == "intValue" || key == "int_value") {
-      auto i = read_int64(v, field);
-      if (!i) return i.error();
+      auto i = read_int64(v, {});
+      if (!i) return make_error(field(), i.error().reason);
       out.value = *i;
     } else if (key == "doubleValue" || key == "double_value") {
-      auto d = read_double(v, field);
-      if (!d) return d.error();
+      auto d = read_double(v, {});
+      if (!d) return make_error(field(), d.error().reason);
       out.value = *d;
     } else if (key == "arrayValue" || key == "array_value" || key == "kvlistValue" || key == "kvlist_value") {
-      if (!v.is_object()) return wrong_type(field, "object", v);
+      if (!v.is_object()) return wrong_type(field(), "object", v);
       out.value = json_text(v);
     } else if (key == "bytesValue" || key == "bytes_value") {
-      if (!v.is_string()) return wrong_type(field, "a base64 string", v);
+      if (!v.is_string()) return wrong_type(field(), "a base64 string", v);
       out.value = std::string(v.get_string().value_unsafe());
     } else {
       continue;  // Unknown members are ignored, as protobuf JSON allows.
@@ -289,15 +289,16 @@ Status read_attributes(dom::object obj, const std::string& path, Attributes& out
   if (!list) return list.error();
   std::size_t i = 0;
   for (dom::element kv : *list) {
-    const std::string item = at(path, "attributes", i++);
+    const std::size_t index = i++;
+    const auto item = [&] { return at(path, "attributes", index); };  // built only for errors
     dom::object kvo;
-    if (kv.get_object().get(kvo)) return wrong_type(item, "a KeyValue object", kv);
+    if (kv.get_object().get(kvo)) return wrong_type(item(), "a KeyValue object", kv);
     std::string_view key;
-    if (kvo["key"].get_string().get(key)) return make_error(at(item, "key"), "missing or not a string");
+    if (kvo["key"].get_string().get(key)) return make_error(at(item(), "key"), "missing or not a string");
     dom::element value;
     if (kvo["value"].get(value)) continue;  // No value: the attribute is unset.
-    auto v = read_any_value(value, at(item, "value"));
-    if (!v) return v.error();
+    auto v = read_any_value(value, {});
+    if (!v) return make_error(at(at(item(), "value"), v.error().field), v.error().reason);
     if (v->present) out.emplace_back(std::string(key), std::move(v->value));
   }
   return ok_status();
@@ -592,7 +593,8 @@ class MetricPoints {
 
   void sample(const std::string& name, double value, std::string_view extra_label = {},
               const std::string& extra_value = {}) {
-    MetricSample& m = scratch_.emplace<MetricSample>();
+    MetricSample* reused = std::get_if<MetricSample>(&scratch_);
+    MetricSample& m = reused != nullptr ? *reused : scratch_.emplace<MetricSample>();
     m.name = name;
     m.labels = labels_;
     if (!extra_label.empty()) {
@@ -673,8 +675,12 @@ void decode_metric(dom::element e, const std::string& path, const ResourceContex
     }
     std::vector<std::uint64_t> counts;
     std::size_t i = 0;
+    std::string point_path;
     for (dom::element pe : *list) {
-      const std::string point_path = at(data_path, "dataPoints", i++);
+      point_path.assign(data_path);
+      point_path += ".dataPoints[";
+      point_path += std::to_string(i++);
+      point_path += ']';
       dom::object point;
       if (pe.get_object().get(point)) {
         emit.reject(wrong_type(point_path, "a data point object", pe));
@@ -910,6 +916,7 @@ struct OtlpJsonDecoder::Impl {
   dom::parser parser;
   Record scratch;
   ResourceContext resource;
+  std::string record_path;
 
   void decode_request(std::string_view json, std::size_t position, RecordHandler& out) {
     Emitter emit(out, position);
@@ -981,7 +988,14 @@ struct OtlpJsonDecoder::Impl {
         }
         std::size_t i = 0;
         for (dom::element rec : *records) {
-          const std::string path = at(spath, shape.records_camel, i++);
+          // One buffer for every record's path: no allocation per record.
+          std::string& path = record_path;
+          path.assign(spath);
+          path += '.';
+          path += shape.records_camel;
+          path += '[';
+          path += std::to_string(i++);
+          path += ']';
           switch (signal) {
             case OtlpSignal::logs: decode_log_record(rec, path, resource, options, scratch, emit); break;
             case OtlpSignal::traces: decode_span(rec, path, resource, scratch, emit); break;
