@@ -1,0 +1,39 @@
+// The Kubernetes vocabulary the k8s codec maps onto eventlens: reasons onto
+// taxonomy types, object names onto services. Pure functions, any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "model/records.h"
+
+namespace eventlens::codec::internal {
+
+// Writes into `type` the eventlens type of a Kubernetes reason (the table in
+// docs/k8s-reasons.md, with its message rules), or the reason in snake_case
+// when the table does not know it. Returns the lowest severity the reason
+// deserves (info for most; error for OOM kills and NotReady nodes). Reuses
+// `type`'s storage.
+Severity classify_reason(std::string_view reason, std::string_view message, std::string& type);
+
+// Returns true when the table lists `reason`.
+bool is_known_reason(std::string_view reason);
+
+// Writes `reason` in snake_case into `out` ("LeaderElection" ->
+// "leader_election", "OOMKilling" -> "oom_killing"); "unknown" when it holds
+// no letter or digit.
+void snake_case(std::string_view reason, std::string& out);
+
+// Returns a Kubernetes reason for an eventlens type, for the encoder: the
+// table's reason when one maps onto the type, otherwise the type in
+// CamelCase ("leader_election" -> "LeaderElection").
+std::string reason_for_type(std::string_view type);
+
+// Writes into `out` the service a Kubernetes object most likely belongs to
+// (see docs/k8s-reasons.md, "Service"): a Deployment's own name, a
+// ReplicaSet's name without its pod-template-hash, a Pod's name without the
+// ReplicaSet hash and pod suffix or the StatefulSet ordinal. Empty for kinds
+// that belong to no service (Node, Endpoints, ...).
+void infer_service(std::string_view kind, std::string_view name, std::string& out);
+
+}  // namespace eventlens::codec::internal
