@@ -73,21 +73,7 @@ struct EventBuilder {
   bool have_data = false;
 
   void reset() {
-    event.id.clear();
-    event.time = 0;
-    event.category = Category::other;
-    event.type.clear();
-    event.service.clear();
-    event.namespace_.clear();
-    event.cluster.clear();
-    event.node.clear();
-    event.pod.clear();
-    event.severity = Severity::info;
-    event.message.clear();
-    event.attributes.clear();
-    event.trace_id.clear();
-    event.source.clear();
-    event.schema_version = 1;
+    clear_for_reuse(event);
     have_specversion = have_id = have_source = have_type = have_time = have_category = have_data =
         false;
   }
@@ -557,6 +543,20 @@ bool is_context_attribute(std::string_view key) {
   return key == "subject" || key == "datacontenttype" || key == "dataschema" || key == "ce.type";
 }
 
+// The event's data: {"message": ..., "attributes": {...}} without the
+// attributes that travel as context attributes.
+void write_data(JsonWriter& w, const Event& e) {
+  w.begin_object();
+  w.field("message", e.message);
+  Attributes rest;
+  for (const auto& kv : e.attributes) {
+    if (!is_context_attribute(kv.first)) rest.push_back(kv);
+  }
+  w.key("attributes");
+  w.attributes(rest);
+  w.end_object();
+}
+
 std::string ce_type_of(const Event& e) {
   for (const auto& [k, v] : e.attributes) {
     if (k == "ce.type") {
@@ -592,15 +592,7 @@ void encode_cloudevent(const Event& e, std::string& out) {
   }
   // No datacontenttype: in the JSON format, data without one is JSON.
   w.key("data");
-  w.begin_object();
-  w.field("message", e.message);
-  Attributes rest;
-  for (const auto& kv : e.attributes) {
-    if (!is_context_attribute(kv.first)) rest.push_back(kv);
-  }
-  w.key("attributes");
-  w.attributes(rest);
-  w.end_object();
+  write_data(w, e);
   w.end_object();
 }
 
@@ -631,15 +623,7 @@ Headers encode_cloudevent_binary(const Event& e, std::string_view prefix, std::s
   h.emplace_back("content-type", "application/json");
   body.clear();
   JsonWriter w(body);
-  w.begin_object();
-  w.field("message", e.message);
-  Attributes rest;
-  for (const auto& kv : e.attributes) {
-    if (!is_context_attribute(kv.first)) rest.push_back(kv);
-  }
-  w.key("attributes");
-  w.attributes(rest);
-  w.end_object();
+  write_data(w, e);
   return h;
 }
 

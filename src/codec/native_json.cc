@@ -134,20 +134,11 @@ EventKey event_key(std::string_view k) {
 }
 
 Status decode_event_object(od::object obj, Event& e) {
-  e.id.clear();
-  e.time = 0;
-  e.category = Category::other;
-  e.type.clear();
-  e.service.clear();
-  e.namespace_.clear();
-  e.cluster.clear();
-  e.node.clear();
-  e.pod.clear();
-  e.severity = Severity::info;
-  e.message.clear();
-  e.trace_id.clear();
-  e.source.clear();
-  e.schema_version = kSchemaVersion;
+  // The attribute list is overwritten in place by read_attributes (keeping
+  // its strings' storage), so it is cleared only when the line has none.
+  Attributes attributes = std::move(e.attributes);
+  clear_for_reuse(e);
+  e.attributes = std::move(attributes);
   bool have_time = false;
   bool have_category = false;
   bool have_attributes = false;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "codec/internal/lines.h"
 #include "codec/json_writer.h"
 
 namespace eventlens::codec {
@@ -172,45 +173,36 @@ void PrometheusTextDecoder::decode(std::string_view payload, RecordHandler& out)
   Record record{std::in_place_type<MetricSample>};
   MetricSample& sample = std::get<MetricSample>(record);
   std::string value_buffer;
-  std::size_t line_no = 0;
-  std::size_t pos = 0;
-  while (pos < payload.size()) {
-    std::size_t end = payload.find('\n', pos);
-    if (end == std::string_view::npos) end = payload.size();
-    ++line_no;
-    std::string_view line = payload.substr(pos, end - pos);
-    pos = end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  internal::for_each_line(payload, [&](std::string_view line, std::size_t line_no) -> bool {
     if (line.size() > options_.max_record_bytes) {
       out.on_reject(make_error("", "line is " + std::to_string(line.size()) + " bytes, over the " +
                                        std::to_string(options_.max_record_bytes) + "-byte limit"),
                     line_no);
-      continue;
+      return true;
     }
     LineParser p;
     p.line = line;
     p.skip_blanks();
-    if (p.at_end()) continue;
     if (line[p.pos] == '#') {
       // HELP, TYPE and other comments carry no samples; `# EOF` ends an
       // OpenMetrics exposition (and is harmless in a 0.0.4 one).
-      if (line.substr(p.pos) == "# EOF") break;
-      continue;
+      if (line.substr(p.pos) == "# EOF") return false;
+      return true;
     }
     if (!simdjson::validate_utf8(line.data(), line.size())) {
       out.on_reject(make_error("", "not valid UTF-8"), line_no);
-      continue;
+      return true;
     }
     const auto reject = [&](Error e) { out.on_reject(std::move(e), line_no); };
     if (!p.metric_name(sample.name)) {
       reject(p.error);
-      continue;
+      return true;
     }
     p.skip_blanks();
     if (!p.at_end() && line[p.pos] == '{') {
       if (!p.labels(sample.labels, value_buffer)) {
         reject(p.error);
-        continue;
+        return true;
       }
     } else {
       sample.labels.clear();
@@ -219,11 +211,11 @@ void PrometheusTextDecoder::decode(std::string_view payload, RecordHandler& out)
     const std::string_view value_text = p.token();
     if (value_text.empty()) {
       reject(make_error("value", "missing"));
-      continue;
+      return true;
     }
     if (!parse_value(value_text, sample.value)) {
       reject(make_error("value", "not a number: \"" + std::string(value_text.substr(0, 32)) + "\""));
-      continue;
+      return true;
     }
     p.skip_blanks();
     sample.time = options_.default_time;
@@ -231,7 +223,7 @@ void PrometheusTextDecoder::decode(std::string_view payload, RecordHandler& out)
       auto t = parse_timestamp(p.token());
       if (!t) {
         reject(t.error());
-        continue;
+        return true;
       }
       sample.time = *t;
       p.skip_blanks();
@@ -240,10 +232,11 @@ void PrometheusTextDecoder::decode(std::string_view payload, RecordHandler& out)
     // dropped, as eventlens keeps no exemplars.
     if (!p.at_end() && line[p.pos] != '#') {
       reject(make_error("", "unexpected text after the sample: \"" + std::string(line.substr(p.pos, 32)) + "\""));
-      continue;
+      return true;
     }
     out.on_record(record, line_no);
-  }
+    return true;
+  });
 }
 
 namespace {

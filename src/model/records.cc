@@ -48,6 +48,24 @@ bool parse_span_status(std::string_view text, SpanStatus& out) {
   return parse_enum(kSpanStatusNames, text, out);
 }
 
+void clear_for_reuse(Event& e) {
+  e.id.clear();
+  e.time = 0;
+  e.category = Category::other;
+  e.type.clear();
+  e.service.clear();
+  e.namespace_.clear();
+  e.cluster.clear();
+  e.node.clear();
+  e.pod.clear();
+  e.severity = Severity::info;
+  e.message.clear();
+  e.attributes.clear();
+  e.trace_id.clear();
+  e.source.clear();
+  e.schema_version = 1;
+}
+
 std::string_view record_kind(const Record& r) {
   static constexpr std::array<std::string_view, 4> kKinds = {"event", "metric", "log", "span"};
   return kKinds[r.index()];

@@ -86,6 +86,10 @@ struct Span {
   friend bool operator==(const Span&, const Span&) = default;
 };
 
+// Empties every field of `e` but keeps the strings' and the attribute list's
+// storage, so that a decoder can reuse one Event record after record.
+void clear_for_reuse(Event& e);
+
 // Any one decoded record.
 using Record = std::variant<Event, MetricSample, LogRecord, Span>;
 
