@@ -27,13 +27,16 @@ std::string temp_dir() {
 }
 
 std::string write_temp(const std::string& name, const std::string& content) {
-  const std::string path = temp_dir() + "/" + name;
+  const std::string path =
+      temp_dir() + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" + name;
   std::ofstream(path, std::ios::binary) << content;
   return path;
 }
 
 CommandResult run(const std::string& args) {
-  const std::string err_path = temp_dir() + "/stderr.txt";
+  // CTest runs tests in parallel: each test gets its own stderr file.
+  const std::string err_path =
+      temp_dir() + "/stderr-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".txt";
   const std::string cmd = std::string(EVENTLENS_BINARY) + " " + args + " 2>" + err_path;
   CommandResult r;
   FILE* p = popen(cmd.c_str(), "r");
