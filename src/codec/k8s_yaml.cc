@@ -158,6 +158,7 @@ class JsonFromYamlEvents final : public YAML::EventHandler {
   std::string out;
   std::vector<std::size_t> item_lines;
   std::size_t root_line = 0;
+  int root_pos = -1;  // where the root node starts in the chunk
   bool have_root = false;
   bool failed = false;
   Error error;
@@ -167,6 +168,7 @@ class JsonFromYamlEvents final : public YAML::EventHandler {
     out.clear();
     item_lines.clear();
     root_line = first_line;
+    root_pos = -1;
     have_root = false;
     failed = false;
     error = Error{};
@@ -338,6 +340,7 @@ class JsonFromYamlEvents final : public YAML::EventHandler {
       }
       have_root = true;
       root_line = absolute_line(mark);
+      root_pos = mark.pos;
       return true;
     }
     Frame& f = frames_[depth_ - 1];
@@ -429,9 +432,19 @@ struct YamlToJson::Impl {
     events.reset(chunk, chunk_line, max_bytes);
     try {
       YAML::Parser parser(in);
+      int previous_root = -1;
       while (true) {
         events.reset(chunk, chunk_line, max_bytes);
         if (!parser.HandleNextDocument(events)) break;
+        // yaml-cpp can report a null document again and again without
+        // consuming a stray token (a lone ","): stop when it makes no progress.
+        if (events.have_root && events.root_pos == previous_root) {
+          sink.on_error(make_error("", "malformed YAML at line " + std::to_string(events.root_line) +
+                                           ": unexpected content"),
+                        events.root_line);
+          return;
+        }
+        previous_root = events.root_pos;
         finish(sink);
       }
     } catch (const YAML::Exception& e) {

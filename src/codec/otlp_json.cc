@@ -253,7 +253,11 @@ Result<AnyValueResult> read_any_value(dom::element e, const std::string& path) {
   if (e.is_null()) return out;
   dom::object obj;
   if (e.get_object().get(obj)) return wrong_type(path, "an AnyValue object", e);
-  for (auto [key, v] : obj) {
+  for (dom::key_value_pair member_kv : obj) {
+    // Named variables, not a structured binding: lambdas may not capture
+    // those before C++20 (clang 14).
+    const std::string_view key = member_kv.key;
+    dom::element v = member_kv.value;
     const auto field = [&] { return at(path, key); };  // built only for errors
     if (key == "stringValue" || key == "string_value") {
       if (!v.is_string()) return wrong_type(field(), "string", v);
