@@ -1,8 +1,36 @@
 #include <vector>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "codec/internal/k8s_json_scan.h"
 
 namespace eventlens::codec::internal {
+namespace {
+
+// Returns the offset of the first byte at or after `i` that is one of
+// `Stops`, or s.size(). Sixteen bytes at a time where SSE2 is there: the
+// scanner sees every byte of every payload, so it must not be the slow part.
+template <char... Stops>
+std::size_t find_any(std::string_view s, std::size_t i) {
+#ifdef __SSE2__
+  while (i + 16 <= s.size()) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    __m128i hits = _mm_setzero_si128();
+    ((hits = _mm_or_si128(hits, _mm_cmpeq_epi8(bytes, _mm_set1_epi8(Stops)))), ...);
+    const int mask = _mm_movemask_epi8(hits);
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    i += 16;
+  }
+#endif
+  while (i < s.size() && ((s[i] != Stops) && ...)) ++i;
+  return i;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+}  // namespace
 
 bool JsonValueScanner::next(JsonValueSpan& out) {
   const std::size_t n = s_.size();
@@ -39,26 +67,36 @@ bool JsonValueScanner::next(JsonValueSpan& out) {
   };
   std::size_t i = pos_;
   while (i < n) {
-    const char ch = s_[i];
     if (in_string) {
-      if (ch == '"') {
+      // Most of a payload is string bodies: skip them in a tight loop.
+      i = find_any<'"', '\\', '\n'>(s_, i);
+      if (i == n) break;
+      if (s_[i] == '"') {
         in_string = false;
         last = '"';
         ++i;
         continue;
       }
-      if (ch == '\\') {
+      if (s_[i] == '\\') {
         i += i + 1 < n && s_[i + 1] != '\n' ? 2 : 1;
-        continue;
-      }
-      if (ch != '\n') {
-        ++i;
         continue;
       }
       // JSON strings hold no raw line end: this one was cut off.
       in_string = false;
       flag(JsonFlaw::unterminated_string, string_start);
     }
+    // Between strings, only these bytes matter; the last other one that is
+    // not white space is all the line-end rule needs.
+    const std::size_t run_start = i;
+    i = find_any<'"', '{', '[', '}', ']', '\n'>(s_, i);
+    for (std::size_t j = i; j > run_start; --j) {
+      if (!is_space(s_[j - 1])) {
+        last = s_[j - 1];
+        break;
+      }
+    }
+    if (i == n) break;
+    const char ch = s_[i];
     switch (ch) {
       case '\n': {
         ++line_;
@@ -95,7 +133,7 @@ bool JsonValueScanner::next(JsonValueSpan& out) {
       default:
         break;
     }
-    if (ch != ' ' && ch != '\t' && ch != '\r') last = ch;
+    last = ch;
     ++i;
   }
   if (in_string) flag(JsonFlaw::unterminated_string, string_start);

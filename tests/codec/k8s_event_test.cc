@@ -767,6 +767,7 @@ TEST(K8sEventMalformed, GarbageNeverCrashes) {
       "---\n---\n", "- a\n- b\n", "key: [unclosed", "\xef\xbb\xbf{}", "{\"type\":\"ERROR\"}",
       "{\"type\":\"ERROR\",\"object\":{}}", "*alias\n", "? [a, b]\n: c\n", "a: &x [*x]\n",
       std::string("{\"a\":\"\0\"}", 9), "%YAML 1.2\n---\nkind: Event\n",
+      ",", "- ,\n", ",\n,\n", "a: 1\n,\n",  // yaml-cpp reports endless null documents here
   };
   for (const auto& input : inputs) {
     const auto c = decode_k8s(input);
