@@ -6,6 +6,7 @@
 
 #include "cli/bench_command.h"
 #include "cli/decode_command.h"
+#include "cli/simulate_command.h"
 
 #ifndef EVENTLENS_VERSION
 #define EVENTLENS_VERSION "0.1.0"
@@ -44,6 +45,24 @@ int run(int argc, char** argv) {
   bench_decode->add_option("--runs", bench.runs, "runs per measurement (the median is reported)")
       ->default_val(bench.runs);
 
+  SimulateCommandOptions simulate;
+  auto* simulate_cmd = app.add_subcommand(
+      "simulate", "Run a synthetic cluster and write its events, metrics, logs, traces and truth.json");
+  simulate_cmd->add_option("--scenario", simulate.scenario,
+                           "steady|traffic-surge|memory-leak|node-shortage|cascading-timeout|bad-deploy|mixed "
+                           "or a scenario .yaml file")
+      ->required();
+  simulate_cmd->add_option("--seed", simulate.seed, "random seed")->default_val(simulate.seed);
+  simulate_cmd->add_option("--duration", simulate.duration, "simulated time (90s, 30m, 24h)")
+      ->default_val(simulate.duration);
+  simulate_cmd->add_option("--out", simulate.out, "output directory");
+  simulate_cmd->add_option("--kafka", simulate.kafka, "Kafka bootstrap servers: produce to the DESIGN.md topics");
+  simulate_cmd->add_option("--format", simulate.formats, "extra outputs: k8s (events.k8s.jsonl), prometheus (metrics.prom)")
+      ->delimiter(',');
+  simulate_cmd->add_option("--speed", simulate.speed, "max, realtime, or a factor of real time (60 = 1 min/s)")
+      ->default_val(simulate.speed);
+  simulate_cmd->add_flag("--quiet", simulate.quiet, "no summary on stderr");
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -59,6 +78,7 @@ int run(int argc, char** argv) {
 
   if (decode_cmd->parsed()) return run_decode(decode);
   if (bench_decode->parsed()) return run_bench_decode(bench);
+  if (simulate_cmd->parsed()) return run_simulate(simulate);
   std::printf("eventlens %s\n", EVENTLENS_VERSION);
   return 0;
 }
