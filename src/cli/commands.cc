@@ -57,6 +57,7 @@ int run(int argc, char** argv) {
       ->default_val(simulate.duration);
   simulate_cmd->add_option("--out", simulate.out, "output directory");
   simulate_cmd->add_option("--kafka", simulate.kafka, "Kafka bootstrap servers: produce to the DESIGN.md topics");
+  simulate_cmd->add_option("--topic-prefix", simulate.topic_prefix, "prepended to every Kafka topic name");
   simulate_cmd->add_option("--format", simulate.formats, "extra outputs: k8s (events.k8s.jsonl), prometheus (metrics.prom)")
       ->delimiter(',');
   simulate_cmd->add_option("--speed", simulate.speed, "max, realtime, or a factor of real time (60 = 1 min/s)")

@@ -22,7 +22,8 @@ using simulate::RecordSink;
 // service's events and telemetry share a partition number.
 class KafkaRecordSink final : public RecordSink {
  public:
-  explicit KafkaRecordSink(sink::KafkaProducer producer) : producer_(std::move(producer)) {}
+  KafkaRecordSink(sink::KafkaProducer producer, std::string prefix)
+      : producer_(std::move(producer)), prefix_(std::move(prefix)) {}
 
   void event(const Event& e) override { send(topic_of(e.category), e.service, e); }
   void metric(const MetricSample& m) override {
@@ -53,10 +54,13 @@ class KafkaRecordSink final : public RecordSink {
   void send(std::string_view topic, std::string_view key, const R& record) {
     buffer_.clear();
     codec::encode_native(record, buffer_);
-    if (Status st = producer_.produce(topic, key, buffer_); !st && error_.reason.empty()) error_ = st.error();
+    topic_.assign(prefix_).append(topic);
+    if (Status st = producer_.produce(topic_, key, buffer_); !st && error_.reason.empty()) error_ = st.error();
   }
 
   sink::KafkaProducer producer_;
+  std::string prefix_;
+  std::string topic_;
   std::string buffer_;
   Error error_;
 };
@@ -131,7 +135,7 @@ int run_simulate(const SimulateCommandOptions& options) {
     kafka.properties = kafka::merge_properties(kafka::producer_defaults(), {{"bootstrap.servers", options.kafka}});
     auto producer = sink::KafkaProducer::create(kafka);
     if (!producer) return usage_error(producer.error().field, producer.error().reason);
-    sinks.push_back(std::make_unique<KafkaRecordSink>(std::move(*producer)));
+    sinks.push_back(std::make_unique<KafkaRecordSink>(std::move(*producer), options.topic_prefix));
   }
   TeeSink sink(std::move(sinks));
 

@@ -14,6 +14,7 @@ struct SimulateCommandOptions {
   std::string duration = "1h";
   std::string out;                   // directory; empty when only --kafka
   std::string kafka;                 // bootstrap servers; empty for files only
+  std::string topic_prefix;          // prepended to every topic name
   std::vector<std::string> formats;  // extra outputs: k8s, prometheus
   std::string speed = "max";         // max | realtime | a factor such as 60
   bool quiet = false;
