@@ -64,6 +64,15 @@ int run(int argc, char** argv) {
       ->default_val(simulate.speed);
   simulate_cmd->add_flag("--quiet", simulate.quiet, "no summary on stderr");
 
+  BenchSimulateOptions bench_sim;
+  auto* bench_simulate = bench_cmd->add_subcommand(
+      "simulate", "Records/s that eventlens simulate writes to files, next to writing the same bytes alone");
+  bench_simulate->add_flag("--json", bench_sim.json, "one JSON object per line");
+  bench_simulate->add_option("--scenario", bench_sim.scenario, "scenario name or file")->default_val(bench_sim.scenario);
+  bench_simulate->add_option("--duration", bench_sim.duration, "simulated time")->default_val(bench_sim.duration);
+  bench_simulate->add_option("--seed", bench_sim.seed, "random seed")->default_val(bench_sim.seed);
+  bench_simulate->add_option("--runs", bench_sim.runs, "runs (the median is reported)")->default_val(bench_sim.runs);
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -80,6 +89,7 @@ int run(int argc, char** argv) {
   if (decode_cmd->parsed()) return run_decode(decode);
   if (bench_decode->parsed()) return run_bench_decode(bench);
   if (simulate_cmd->parsed()) return run_simulate(simulate);
+  if (bench_simulate->parsed()) return run_bench_simulate(bench_sim);
   std::printf("eventlens %s\n", EVENTLENS_VERSION);
   return 0;
 }

@@ -54,6 +54,34 @@ ScenarioSpec shop() {
   return s;
 }
 
+// `n` services in five tiers: each calls two services of the next tier;
+// traffic enters the first tier.
+ScenarioSpec large_cluster(int n) {
+  ScenarioSpec s;
+  s.start = kDefaultStart;
+  const int tiers = 5;
+  const int per_tier = std::max(1, n / tiers);
+  for (int i = 0; i < n; ++i) {
+    const int tier = std::min(tiers - 1, i / per_tier);
+    ServiceSpec svc;
+    svc.name = "svc-" + std::to_string(tier) + "-" + std::to_string(i % per_tier);
+    svc.operation = "GET /" + svc.name;
+    for (int k = 0; k < 2 && tier + 1 < tiers; ++k) {
+      const int dep = (tier + 1) * per_tier + (i % per_tier + k) % per_tier;
+      if (dep < n) svc.calls.push_back({"svc-" + std::to_string(tier + 1) + "-" + std::to_string(dep % per_tier), 0.5});
+    }
+    svc.replicas = 3;
+    svc.capacity_rps = 60;
+    svc.base_latency_s = 0.005 + 0.002 * tier;
+    svc.timeout_s = 2.0 - 0.3 * tier;
+    s.services.push_back(std::move(svc));
+  }
+  for (int i = 0; i < per_tier && i < n; ++i) s.traffic.push_back({s.services[i].name, 100, 0.3, 0.05});
+  s.nodes.initial = n * 3 / 8 + 4;
+  s.nodes.max = n;
+  return s;
+}
+
 FaultSpec fault(std::string type, std::string service, double at, double every, double jitter,
                 double duration, double magnitude) {
   FaultSpec f;
@@ -128,6 +156,15 @@ const std::vector<Builtin>& builtins() {
          s.faults.push_back(f);
          s.random_faults_per_hour = 0.5;
          s.random_fault_types = {"benign_deploy"};
+         return s;
+       }},
+      {"large",
+       [] {
+         ScenarioSpec s = large_cluster(50);
+         s.description = "50 services in five tiers of ten, every kind of fault: for benchmarks and scale";
+         s.random_faults_per_hour = 4;
+         s.random_fault_types = {"traffic_surge", "memory_leak", "dependency_slowdown", "bad_deploy",
+                                 "config_change", "benign_deploy", "node_failure"};
          return s;
        }},
       {"mixed",
