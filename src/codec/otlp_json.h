@@ -1,7 +1,7 @@
 // OTLP/HTTP JSON codec for logs, metrics and traces (the protobuf JSON mapping:
 // lowerCamelCase and snake_case keys, 64-bit integers as strings or numbers,
-// hex trace and span ids). Metric points become samples with the names in
-// docs/formats.md. One decoder per thread.
+// hex trace and span ids). Metric points become samples with the Prometheus
+// names of docs/codecs/otlp.md. One decoder per thread; encoders are pure.
 #pragma once
 
 #include <memory>
