@@ -1,10 +1,12 @@
 #include "codec/native_json.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "codec/internal/json_read.h"
 #include "codec/internal/lines.h"
 #include "codec/json_writer.h"
+#include "model/small_copy.h"
 #include "model/taxonomy.h"
 
 namespace eventlens::codec {
@@ -17,11 +19,11 @@ namespace {
 constexpr std::int32_t kSchemaVersion = 1;
 
 // Reads an optional string field: null counts as absent.
-Status read_optional_string(od::value v, std::string_view key, std::string& out) {
+Status read_optional_string(od::value& v, std::string_view key, std::string& out) {
   std::string_view s;
-  const auto ec = v.get_string().get(s);
+  const auto ec = internal::get_string_view(v, s);
   if (ec == simdjson::SUCCESS) {
-    out.assign(s);
+    assign_reusing(out, s);
     return ok_status();
   }
   // The uncommon paths: null, or a value of the wrong type.
@@ -33,10 +35,20 @@ Status read_optional_string(od::value v, std::string_view key, std::string& out)
   return make_error(std::string(key), internal::describe(ec));
 }
 
+// As read_optional_string, for an enum-valued field: `s` views the text (empty
+// when null), valid until the next string read.
+Status read_optional_text(od::value& v, std::string_view key, std::string_view& s) {
+  const auto ec = internal::get_string_view(v, s);
+  if (ec == simdjson::SUCCESS) return ok_status();
+  s = {};
+  if (internal::is_null(v)) return ok_status();
+  if (ec == simdjson::INCORRECT_TYPE) return internal::wrong_type(key, "string", v);
+  return make_error(std::string(key), internal::describe(ec));
+}
 
 // Reads an attributes object into `out`, overwriting its existing entries in
 // place so that a reused record keeps its string capacity.
-Status read_attributes(od::value v, std::string_view key, Attributes& out) {
+Status read_attributes(od::value& v, std::string_view key, Attributes& out) {
   std::size_t n = 0;
   if (internal::is_null(v)) {
     out.clear();
@@ -44,13 +56,16 @@ Status read_attributes(od::value v, std::string_view key, Attributes& out) {
   }
   od::object obj;
   if (v.get_object().get(obj)) return internal::wrong_type(key, "object", v);
-  for (auto field : obj) {
+  for (auto member : obj) {
     std::string_view k;
-    if (auto ec = internal::read_key(field, k)) return make_error(std::string(key), internal::describe(ec));
+    if (auto ec = internal::read_key(member, k)) return make_error(std::string(key), internal::describe(ec));
     if (n == out.size()) out.emplace_back();
     auto& [name, value] = out[n++];
-    name.assign(k);
-    if (Status st = internal::read_scalar_attribute_into(field.value(), {}, value); !st) {
+    assign_reusing(name, k);
+    // By reference: copying simdjson's value objects around costs more than
+    // reading a small scalar.
+    od::value& member_value = member.value_unsafe().value();
+    if (Status st = internal::read_scalar_attribute_into(member_value, {}, value); !st) {
       out.resize(n);
       // The path is built only for the error, not for every attribute.
       return make_error(std::string(key) + "." + std::string(k), st.error().reason);
@@ -103,113 +118,166 @@ enum class EventKey {
   attributes, trace_id, source, schema_version, unknown
 };
 
+// Returns true when `k`, already known to have N - 1 bytes, spells `name`: a
+// memcmp of constant length, which compiles to one or two loads and compares
+// (string_view's == calls the library, its length not being constant).
+template <std::size_t N>
+bool key_is(std::string_view k, const char (&name)[N]) {
+  return std::memcmp(k.data(), name, N - 1) == 0;
+}
+
 // Returns which Event field a key names: a switch on the length first, so
 // that a key costs one or two comparisons instead of a chain of fifteen.
 EventKey event_key(std::string_view k) {
   switch (k.size()) {
-    case 2: if (k == "id") return EventKey::id; break;
-    case 3: if (k == "pod") return EventKey::pod; break;
+    case 2: if (key_is(k, "id")) return EventKey::id; break;
+    case 3: if (key_is(k, "pod")) return EventKey::pod; break;
     case 4:
-      if (k == "time") return EventKey::time;
-      if (k == "type") return EventKey::type;
-      if (k == "node") return EventKey::node;
+      if (key_is(k, "time")) return EventKey::time;
+      if (key_is(k, "type")) return EventKey::type;
+      if (key_is(k, "node")) return EventKey::node;
       break;
-    case 6: if (k == "source") return EventKey::source; break;
+    case 6: if (key_is(k, "source")) return EventKey::source; break;
     case 7:
-      if (k == "service") return EventKey::service;
-      if (k == "message") return EventKey::message;
-      if (k == "cluster") return EventKey::cluster;
+      if (key_is(k, "service")) return EventKey::service;
+      if (key_is(k, "message")) return EventKey::message;
+      if (key_is(k, "cluster")) return EventKey::cluster;
       break;
     case 8:
-      if (k == "severity") return EventKey::severity;
-      if (k == "category") return EventKey::category;
-      if (k == "trace_id") return EventKey::trace_id;
+      if (key_is(k, "severity")) return EventKey::severity;
+      if (key_is(k, "category")) return EventKey::category;
+      if (key_is(k, "trace_id")) return EventKey::trace_id;
       break;
-    case 9: if (k == "namespace") return EventKey::namespace_; break;
-    case 10: if (k == "attributes") return EventKey::attributes; break;
-    case 14: if (k == "schema_version") return EventKey::schema_version; break;
+    case 9: if (key_is(k, "namespace")) return EventKey::namespace_; break;
+    case 10: if (key_is(k, "attributes")) return EventKey::attributes; break;
+    case 14: if (key_is(k, "schema_version")) return EventKey::schema_version; break;
     default: break;
   }
   return EventKey::unknown;
 }
 
-Status decode_event_object(od::object obj, Event& e) {
-  // The attribute list is overwritten in place by read_attributes (keeping
-  // its strings' storage), so it is cleared only when the line has none.
-  Attributes attributes = std::move(e.attributes);
-  clear_for_reuse(e);
-  e.attributes = std::move(attributes);
-  bool have_time = false;
+// One bit per EventKey: which fields a line has set.
+constexpr std::uint32_t bit(EventKey k) { return 1u << static_cast<unsigned>(k); }
+
+// Empties the string fields the line did not set. They are left as they were
+// until then, so that a field present line after line is overwritten in place
+// (see assign_reusing) rather than cleared and appended again. The id is left
+// to the caller: a derived id overwrites the last one in place.
+void clear_unset_strings(Event& e, std::uint32_t seen) {
+  if ((seen & bit(EventKey::type)) == 0) e.type.clear();
+  if ((seen & bit(EventKey::service)) == 0) e.service.clear();
+  if ((seen & bit(EventKey::namespace_)) == 0) e.namespace_.clear();
+  if ((seen & bit(EventKey::cluster)) == 0) e.cluster.clear();
+  if ((seen & bit(EventKey::node)) == 0) e.node.clear();
+  if ((seen & bit(EventKey::pod)) == 0) e.pod.clear();
+  if ((seen & bit(EventKey::message)) == 0) e.message.clear();
+  if ((seen & bit(EventKey::attributes)) == 0) e.attributes.clear();
+  if ((seen & bit(EventKey::trace_id)) == 0) e.trace_id.clear();
+  if ((seen & bit(EventKey::source)) == 0) e.source.clear();
+}
+
+[[gnu::flatten]] Status decode_event_object(od::object obj, Event& e) {
+  e.time = 0;
+  e.category = Category::other;
+  e.severity = Severity::info;
+  e.schema_version = 1;
+  std::uint32_t seen = 0;
   bool have_category = false;
-  bool have_attributes = false;
-  for (auto field : obj) {
+  for (auto field_or_error : obj) {
+    if (auto ec = field_or_error.error()) return make_error("", internal::describe(ec));
+    // By reference: copying simdjson's value objects costs more than reading
+    // a short string.
+    od::field& field = field_or_error.value_unsafe();
+    od::value& v = field.value();
+    // Every field name is plain ASCII, so the key's raw bytes are compared
+    // first; only a key they do not name is unescaped (and then, most likely,
+    // refused).
     std::string_view key;
-    if (auto ec = internal::read_key(field, key)) return make_error("", internal::describe(ec));
-    od::value v = field.value();
-    const EventKey field_key = event_key(key);
-    Status st = ok_status();
-    if (field_key == EventKey::time) {
-      auto t = internal::read_time(v, "time");
-      if (!t) return t.error();
-      e.time = *t;
-      have_time = true;
-    } else if (field_key == EventKey::type) {
-      st = read_optional_string(v, key, e.type);
-    } else if (field_key == EventKey::category) {
-      std::string c;
-      st = read_optional_string(v, key, c);
-      if (st && !c.empty()) {
-        if (!parse_category(c, e.category)) {
-          return make_error("category", "unknown category \"" + c +
-                                            "\" (scaling, provisioning, failure, change, other)");
-        }
-        have_category = true;
-      }
-    } else if (field_key == EventKey::severity) {
-      std::string s;
-      st = read_optional_string(v, key, s);
-      if (st && !s.empty() && !parse_severity(s, e.severity)) {
-        return make_error("severity", "unknown severity \"" + s + "\" (info, warning, error, critical)");
-      }
-    } else if (field_key == EventKey::id) {
-      st = read_optional_string(v, key, e.id);
-    } else if (field_key == EventKey::service) {
-      st = read_optional_string(v, key, e.service);
-    } else if (field_key == EventKey::namespace_) {
-      st = read_optional_string(v, key, e.namespace_);
-    } else if (field_key == EventKey::cluster) {
-      st = read_optional_string(v, key, e.cluster);
-    } else if (field_key == EventKey::node) {
-      st = read_optional_string(v, key, e.node);
-    } else if (field_key == EventKey::pod) {
-      st = read_optional_string(v, key, e.pod);
-    } else if (field_key == EventKey::message) {
-      st = read_optional_string(v, key, e.message);
-    } else if (field_key == EventKey::attributes) {
-      st = read_attributes(v, key, e.attributes);
-      have_attributes = true;
-    } else if (field_key == EventKey::trace_id) {
-      st = read_optional_string(v, key, e.trace_id);
-    } else if (field_key == EventKey::source) {
-      st = read_optional_string(v, key, e.source);
-    } else if (field_key == EventKey::schema_version) {
-      auto n = internal::read_int64(v, "schema_version");
-      if (!n) return n.error();
-      if (*n < 1 || *n > kSchemaVersion) {
-        return make_error("schema_version", "version " + std::to_string(*n) +
-                                                " is not supported (this eventlens reads 1)");
-      }
-      e.schema_version = static_cast<std::int32_t>(*n);
-    } else {
-      return unknown_field(key, "event");
+    EventKey field_key = internal::raw_key(field, key) ? event_key(key) : EventKey::unknown;
+    if (field_key == EventKey::unknown) {
+      if (auto ec = internal::read_key(field, key)) return make_error("", internal::describe(ec));
+      field_key = event_key(key);
     }
-    if (!st) return st;
+    seen |= bit(field_key);
+    // Most fields are plain strings: their case only names the target, and
+    // one shared path below reads them (one copy of it, under flatten).
+    std::string* text_field = nullptr;
+    switch (field_key) {
+      case EventKey::time: {
+        // The common layout parsed inline; any other string through
+        // parse_rfc3339, an epoch number through read_time.
+        std::string_view text;
+        const auto ec = internal::get_string_view(v, text);
+        if (ec == simdjson::SUCCESS) {
+          if (!parse_rfc3339_utc(text, e.time)) {
+            auto t = parse_rfc3339(text);
+            if (!t) return make_error("time", t.error().reason);
+            e.time = *t;
+          }
+        } else if (ec == simdjson::INCORRECT_TYPE) {
+          auto t = internal::read_time(v, "time");
+          if (!t) return t.error();
+          e.time = *t;
+        } else {
+          return make_error("time", internal::describe(ec));
+        }
+        break;
+      }
+      case EventKey::type: text_field = &e.type; break;
+      case EventKey::category: {
+        std::string_view c;
+        if (Status st = read_optional_text(v, key, c); !st) return st;
+        if (!c.empty()) {  // null or "": derived from the type below
+          if (!parse_category(c, e.category)) {
+            return make_error("category", "unknown category \"" + std::string(c) +
+                                              "\" (scaling, provisioning, failure, change, other)");
+          }
+          have_category = true;
+        }
+        break;
+      }
+      case EventKey::severity: {
+        std::string_view text;
+        if (Status st = read_optional_text(v, key, text); !st) return st;
+        if (!text.empty() && !parse_severity(text, e.severity)) {
+          return make_error("severity", "unknown severity \"" + std::string(text) +
+                                            "\" (info, warning, error, critical)");
+        }
+        break;
+      }
+      case EventKey::id: text_field = &e.id; break;
+      case EventKey::service: text_field = &e.service; break;
+      case EventKey::namespace_: text_field = &e.namespace_; break;
+      case EventKey::cluster: text_field = &e.cluster; break;
+      case EventKey::node: text_field = &e.node; break;
+      case EventKey::pod: text_field = &e.pod; break;
+      case EventKey::message: text_field = &e.message; break;
+      case EventKey::attributes:
+        if (Status st = read_attributes(v, key, e.attributes); !st) return st;
+        break;
+      case EventKey::trace_id: text_field = &e.trace_id; break;
+      case EventKey::source: text_field = &e.source; break;
+      case EventKey::schema_version: {
+        auto n = internal::read_int64(v, "schema_version");
+        if (!n) return n.error();
+        if (*n < 1 || *n > kSchemaVersion) {
+          return make_error("schema_version", "version " + std::to_string(*n) +
+                                                  " is not supported (this eventlens reads 1)");
+        }
+        e.schema_version = static_cast<std::int32_t>(*n);
+        break;
+      }
+      case EventKey::unknown: return unknown_field(key, "event");
+    }
+    if (text_field != nullptr) {
+      if (Status st = read_optional_string(v, key, *text_field); !st) return st;
+    }
   }
-  if (!have_attributes) e.attributes.clear();
-  if (!have_time) return missing("time");
+  clear_unset_strings(e, seen);
+  if ((seen & bit(EventKey::time)) == 0) return missing("time");
   if (e.type.empty()) return missing("type");
   if (!have_category) e.category = category_of_type(e.type).value_or(Category::other);
-  if (e.id.empty()) e.id = derive_event_id(e);
+  if ((seen & bit(EventKey::id)) == 0 || e.id.empty()) derive_event_id(e, e.id);
   return ok_status();
 }
 
@@ -276,10 +344,10 @@ Status decode_log_object(od::object obj, LogRecord& l) {
     } else if (key == "service") {
       st = read_optional_string(v, key, l.service);
     } else if (key == "severity") {
-      std::string s;
-      st = read_optional_string(v, key, s);
+      std::string_view s;
+      st = read_optional_text(v, key, s);
       if (st && !s.empty() && !parse_severity(s, l.severity)) {
-        return make_error("severity", "unknown severity \"" + s + "\"");
+        return make_error("severity", "unknown severity \"" + std::string(s) + "\"");
       }
     } else if (key == "body") {
       st = read_optional_string(v, key, l.body);
@@ -330,10 +398,11 @@ Status decode_span_object(od::object obj, Span& s) {
       (key == "start" ? s.start : s.end) = *t;
       (key == "start" ? have_start : have_end) = true;
     } else if (key == "status") {
-      std::string text;
-      st = read_optional_string(v, key, text);
+      std::string_view text;
+      st = read_optional_text(v, key, text);
       if (st && !text.empty() && !parse_span_status(text, s.status)) {
-        return make_error("status", "unknown span status \"" + text + "\" (unset, ok, error)");
+        return make_error("status", "unknown span status \"" + std::string(text) +
+                                        "\" (unset, ok, error)");
       }
     } else if (key == "attributes") {
       st = read_attributes(v, key, s.attributes);

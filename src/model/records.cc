@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "model/small_copy.h"
+
 namespace eventlens {
 namespace {
 
@@ -14,7 +16,7 @@ constexpr std::array<std::string_view, 3> kSpanStatusNames = {"unset", "ok", "er
 template <typename Enum, std::size_t N>
 bool parse_enum(const std::array<std::string_view, N>& names, std::string_view text, Enum& out) {
   for (std::size_t i = 0; i < N; ++i) {
-    if (names[i] == text) {
+    if (equal_short(names[i], text)) {
       out = static_cast<Enum>(i);
       return true;
     }

@@ -2,9 +2,10 @@
 // Plain value types; safe to move between threads, no shared state.
 #pragma once
 
+#include <new>
 #include <string>
+#include <type_traits>
 #include <utility>
-#include <variant>
 
 namespace eventlens {
 
@@ -28,27 +29,94 @@ inline Error make_error(std::string field, std::string reason) {
 }
 
 // A value or an Error; g++ 12 has no std::expected, so this is its small twin.
+//
+// The Error lives out of line, behind a pointer that is null on success: a
+// decoder returns a Result for every field it reads, so the success path must
+// cost no more than the value itself (no variant index, no visit on move).
+// Errors are the rare path and pay one allocation.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
-  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  Result(T value) { new (&value_) T(std::move(value)); }  // NOLINT
+  Result(Error error) : error_(new Error(std::move(error))) {}  // NOLINT
 
-  bool ok() const { return v_.index() == 0; }
+  Result(const Result& other)
+    requires std::is_copy_constructible_v<T>
+  {
+    construct_from(other);
+  }
+  Result(Result&& other) noexcept { construct_from(std::move(other)); }
+  Result& operator=(const Result& other)
+    requires std::is_copy_constructible_v<T>
+  {
+    if (this != &other) {
+      destroy();
+      construct_from(other);
+    }
+    return *this;
+  }
+  Result& operator=(Result&& other) noexcept {
+    if (this != &other) {
+      destroy();
+      construct_from(std::move(other));
+    }
+    return *this;
+  }
+  ~Result() { destroy(); }
+
+  bool ok() const { return error_ == nullptr; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
+  T& value() & { return value_; }
+  const T& value() const& { return value_; }
+  T&& value() && { return std::move(value_); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
+  T* operator->() { return &value_; }
+  const T* operator->() const { return &value_; }
 
-  const Error& error() const { return std::get<1>(v_); }
+  const Error& error() const { return *error_; }
 
  private:
-  std::variant<T, Error> v_;
+  [[gnu::always_inline]] void destroy() noexcept {
+    if (error_ == nullptr) {
+      if constexpr (!std::is_trivially_destructible_v<T>) value_.~T();
+    } else {
+      destroy_error();
+    }
+  }
+  // Out of line: keeps the success path of every Result small enough to inline.
+  [[gnu::noinline]] void destroy_error() noexcept {
+    delete error_;
+    error_ = nullptr;
+  }
+  // Moving from an error leaves `other` holding an empty Error: a Result is
+  // never left holding neither.
+  void construct_from(const Result& other) {
+    if (other.error_ == nullptr) {
+      new (&value_) T(other.value_);
+      error_ = nullptr;
+    } else {
+      error_ = new Error(*other.error_);
+    }
+  }
+  [[gnu::always_inline]] void construct_from(Result&& other) noexcept {
+    if (other.error_ == nullptr) {
+      new (&value_) T(std::move(other.value_));
+      error_ = nullptr;
+    } else {
+      take_error(other);
+    }
+  }
+  [[gnu::noinline]] void take_error(Result& other) noexcept {
+    error_ = other.error_;
+    other.error_ = new Error();  // out of memory here ends the process (noexcept)
+  }
+
+  union {
+    T value_;
+  };
+  Error* error_ = nullptr;
 };
 
 // Status is a Result that carries nothing on success.

@@ -19,5 +19,7 @@ std::optional<Category> category_of_type(std::string_view type);
 // the same id on every machine and run ("ev-" + 32 hex digits of XXH3-128 over
 // every field but `id`). Two events that differ in any field get different ids.
 std::string derive_event_id(const Event& e);
+// As above, written into `out` in place (a reused string keeps its storage).
+void derive_event_id(const Event& e, std::string& out);
 
 }  // namespace eventlens

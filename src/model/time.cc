@@ -6,16 +6,8 @@
 namespace eventlens {
 namespace {
 
-// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's
-// days_from_civil algorithm, public domain description).
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
+using time_detail::days_from_civil;
+using time_detail::days_in_month;
 
 struct CivilDate {
   std::int64_t year;
@@ -36,13 +28,6 @@ constexpr CivilDate civil_from_days(std::int64_t z) {
   return {y + (m <= 2), m, d};
 }
 
-bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-unsigned days_in_month(std::int64_t y, unsigned m) {
-  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
-}
-
 // Reads exactly `n` digits at `pos`; returns -1 when they are not all digits.
 std::int64_t read_digits(std::string_view s, std::size_t pos, std::size_t n) {
   if (pos + n > s.size()) return -1;
@@ -61,6 +46,7 @@ Error time_error(std::string reason) { return make_error("", std::move(reason));
 
 Result<TimeNs> parse_rfc3339(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
+  if (TimeNs t; parse_rfc3339_utc(s, t)) return t;
   const auto bad = [&] {
     std::string shown(s.substr(0, 40));
     return time_error("not an RFC 3339 time: \"" + shown + (s.size() > 40 ? "...\"" : "\""));

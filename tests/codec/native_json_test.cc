@@ -265,3 +265,66 @@ TEST(NativeJson, EscapedKeysMeanTheSameField) {
 
 }  // namespace
 }  // namespace eventlens::codec
+
+namespace eventlens::codec {
+namespace {
+
+// The decoder overwrites one Event in place, line after line (strings and
+// attribute values reused, unset fields cleared): nothing of one line may
+// show in the next, whatever the lengths and types.
+TEST(NativeJson, AReusedEventCarriesNothingOver) {
+  NativeJsonDecoder decoder(DecodeOptions{}, NativeKind::event);
+  Event e;
+  const auto read = [&](const std::string& json) {
+    const Status st = decoder.decode_event(json, json.size(), e);
+    EXPECT_TRUE(st.ok()) << json << ": " << (st.ok() ? "" : st.error().to_string());
+  };
+  read(R"({"id":"given-id","time":1,"type":"deploy","service":"a-long-service-name","pod":"p",)"
+       R"("message":"m","attributes":{"k":"a string value","n":1,"x":2.5,"b":true}})");
+  EXPECT_EQ(e.id, "given-id");
+  read(R"({"time":2,"type":"crash","service":"s","attributes":{"k":7,"n":"now text","x":false}})");
+  EXPECT_EQ(e.service, "s");
+  EXPECT_TRUE(e.pod.empty());
+  EXPECT_TRUE(e.message.empty());
+  EXPECT_EQ(e.id, derive_event_id(e)) << "a derived id, not the last line's";
+  ASSERT_EQ(e.attributes.size(), 3u);
+  EXPECT_EQ(e.attributes[0].second, AttributeValue(std::int64_t{7}));
+  EXPECT_EQ(e.attributes[1].second, AttributeValue(std::string("now text")));
+  EXPECT_EQ(e.attributes[2].second, AttributeValue(false));
+  read(R"({"time":3,"type":"crash","service":"a-much-longer-service-name-than-before",)"
+       R"("message":"quote \" backslash \\ arrow \u2192"})");
+  EXPECT_EQ(e.service, "a-much-longer-service-name-than-before");
+  EXPECT_EQ(e.message, "quote \" backslash \\ arrow \xe2\x86\x92");
+  EXPECT_TRUE(e.attributes.empty());
+}
+
+// A derived id depends on the content only: member order and whitespace do
+// not change it.
+TEST(NativeJson, DerivedIdsIgnoreLayout) {
+  auto h = decode(Format::native,
+                  R"({"time":"2024-05-01T00:00:00Z","type":"scale_up","service":"db","attributes":{"a":1,"b":"x"}})"
+                  "\n"
+                  R"({ "service" : "db" ,	"attributes" : { "a" : 1 , "b" : "x" } , "type" : "scale_up" , "time" : "2024-05-01T00:00:00Z" })"
+                  "\n");
+  ASSERT_EQ(h.records.size(), 2u) << h.describe_rejects();
+  const auto events = h.all<Event>();
+  EXPECT_EQ(events[0].id, events[1].id);
+  EXPECT_EQ(events[0], events[1]);
+}
+
+TEST(NativeJson, UnknownAndEscapedUnknownKeysAreRefusedByName) {
+  auto h = decode(Format::native,
+                  R"({"time":1,"type":"deploy","colour":"red"})"
+                  "\n"
+                  R"({"time":1,"type":"deploy","col\u006fur":"red"})"
+                  "\n"
+                  R"({"time":1,"type":"deploy","attributes":{"ok":1,"bad":[1]}})"
+                  "\n");
+  ASSERT_EQ(h.rejects.size(), 3u);
+  EXPECT_EQ(h.rejects[0].first.field, "colour");
+  EXPECT_EQ(h.rejects[1].first.field, "colour");
+  EXPECT_EQ(h.rejects[2].first.field, "attributes.bad");
+}
+
+}  // namespace
+}  // namespace eventlens::codec

@@ -24,6 +24,27 @@ TEST(Rfc3339, RefusesMalformedTimes) {
   }
 }
 
+// The inline fast path (parse_rfc3339_utc) must agree with the general parser
+// wherever it accepts, and leave everything else to it.
+TEST(Rfc3339, FastPathAgreesWithTheGeneralParser) {
+  for (const char* text :
+       {"1970-01-01T00:00:00Z", "2018-04-05T17:31:00Z", "2023-12-24T13:37:16.335172Z", "2018-04-26T14:48:09.1234Z",
+        "2024-02-29T23:59:59.999999999Z", "2261-12-31T23:59:59Z", "2000-02-29T12:00:00.5Z", "2026-11-02T09:00:00.000Z"}) {
+    TimeNs fast = -1;
+    ASSERT_TRUE(parse_rfc3339_utc(text, fast)) << text;
+    EXPECT_EQ(fast, *parse_rfc3339(text)) << text;
+  }
+  for (const char* other :
+       {"2018-04-05T19:31:00+02:00", "2024-02-29t00:00:00z", "2018-04-05 17:31:00Z", "2016-12-31T23:59:60Z",
+        "2018-04-05T17:31:00.1234567891Z", "1969-12-31T23:59:59Z", "2262-04-11T23:47:16Z", "2018-13-05T17:31:00Z",
+        "2023-02-29T00:00:00Z", "2018-04-05T24:00:00Z", "2018-04-05T17:31:00.Z", "2018-04-05T17:31:0xZ",
+        "2018-04-05T17:31:00.12a4Z", "201a-04-05T17:31:00Z", "2018-04-05T17/31:00Z", "2018-04-05T17:31:00"}) {
+    TimeNs untouched = -1;
+    EXPECT_FALSE(parse_rfc3339_utc(other, untouched)) << other;
+    EXPECT_EQ(untouched, -1) << other;
+  }
+}
+
 TEST(Rfc3339, RefusesTimesOutsideInt64Nanoseconds) {
   EXPECT_TRUE(parse_rfc3339("2262-04-11T23:47:16Z").ok());
   EXPECT_FALSE(parse_rfc3339("2262-04-11T23:47:17Z").ok());

@@ -62,7 +62,7 @@ Error wrong_type(std::string_view field, std::string_view expected, od::value& v
 
 Result<std::string_view> read_string(od::value v, std::string_view field) {
   std::string_view s;
-  const auto ec = v.get_string().get(s);
+  const auto ec = get_string_view(v, s);
   if (ec == simdjson::INCORRECT_TYPE) return wrong_type(field, "string", v);
   if (ec) return make_error(std::string(field), describe(ec));
   return s;
@@ -140,30 +140,33 @@ Result<std::int64_t> read_int64(od::value v, std::string_view field) {
   return static_cast<std::int64_t>(d);
 }
 
-Result<TimeNs> read_time(od::value v, std::string_view field) {
+Result<TimeNs> read_time(od::value& v, std::string_view field) {
+  std::string_view s;
+  const auto string_ec = get_string_view(v, s);
+  if (string_ec == simdjson::SUCCESS) {
+    auto out = parse_rfc3339(s);
+    if (!out) return make_error(std::string(field), out.error().reason);
+    return out;
+  }
+  if (string_ec != simdjson::INCORRECT_TYPE) return make_error(std::string(field), describe(string_ec));
   od::json_type t;
   if (auto ec = v.type().get(t)) return make_error(std::string(field), describe(ec));
-  Result<TimeNs> out = Error{};
-  if (t == od::json_type::string) {
-    std::string_view s;
-    if (auto ec = v.get_string().get(s)) return make_error(std::string(field), describe(ec));
-    out = parse_rfc3339(s);
-  } else if (t == od::json_type::number) {
-    od::number_type nt;
-    if (auto ec = v.get_number_type().get(nt)) return make_error(std::string(field), describe(ec));
-    if (nt == od::number_type::signed_integer) {
-      std::int64_t i;
-      if (auto ec = v.get_int64().get(i)) return make_error(std::string(field), describe(ec));
-      out = time_from_epoch_integer(i);
-    } else if (nt == od::number_type::floating_point_number) {
-      double d;
-      if (auto ec = v.get_double().get(d)) return make_error(std::string(field), describe(ec));
-      out = time_from_epoch_number(d);
-    } else {
-      return make_error(std::string(field), "epoch time is out of range for int64 nanoseconds");
-    }
-  } else {
+  if (t != od::json_type::number) {
     return wrong_type(field, "an RFC 3339 string or an epoch number", v);
+  }
+  od::number_type nt;
+  if (auto ec = v.get_number_type().get(nt)) return make_error(std::string(field), describe(ec));
+  Result<TimeNs> out = TimeNs{0};
+  if (nt == od::number_type::signed_integer) {
+    std::int64_t i;
+    if (auto ec = v.get_int64().get(i)) return make_error(std::string(field), describe(ec));
+    out = time_from_epoch_integer(i);
+  } else if (nt == od::number_type::floating_point_number) {
+    double d;
+    if (auto ec = v.get_double().get(d)) return make_error(std::string(field), describe(ec));
+    out = time_from_epoch_number(d);
+  } else {
+    return make_error(std::string(field), "epoch time is out of range for int64 nanoseconds");
   }
   if (!out) return make_error(std::string(field), out.error().reason);
   return out;
@@ -235,19 +238,51 @@ Result<AttributeValue> read_scalar_attribute(od::value v, std::string_view field
   }
 }
 
-Status read_scalar_attribute_into(od::value v, std::string_view field, AttributeValue& out) {
-  od::json_type t;
-  if (auto ec = v.type().get(t)) return make_error(std::string(field), describe(ec));
-  if (t == od::json_type::string) {
+Status read_scalar_attribute_general(od::value& v, std::string_view field, AttributeValue& out) {
+  const std::string_view token = v.raw_json_token();
+  const char first = token.empty() ? '\0' : token[0];
+  if (first == '"') {
     std::string_view s;
-    if (auto ec = v.get_string().get(s)) return make_error(std::string(field), describe(ec));
-    if (auto* existing = std::get_if<std::string>(&out)) {
-      existing->assign(s);
-    } else {
-      out.emplace<std::string>(s);
-    }
+    if (auto ec = get_string_view(v, s)) return make_error(std::string(field), describe(ec));
+    set_string_alternative(out, s);
     return ok_status();
   }
+  if (first == 't' || first == 'f') {
+    bool b;
+    if (auto ec = v.get_bool().get(b)) return make_error(std::string(field), describe(ec));
+    set_alternative(out, b);
+    return ok_status();
+  }
+  if (first == '-' || (first >= '0' && first <= '9')) {
+    // One parse for the common cases; anything it refuses (a big integer, a
+    // malformed number) takes the two-step path below, which words the error.
+    od::number number;
+    if (v.get_number().get(number) == simdjson::SUCCESS) {
+      if (number.is_int64()) {
+        set_alternative(out, number.get_int64());
+        return ok_status();
+      }
+      const double d = number.as_double();
+      if (!std::isfinite(d)) return make_error(std::string(field), "number out of range");
+      set_alternative(out, d);
+      return ok_status();
+    }
+    od::number_type nt;
+    if (auto ec = v.get_number_type().get(nt)) return make_error(std::string(field), describe(ec));
+    if (nt == od::number_type::signed_integer) {
+      std::int64_t i;
+      if (auto ec = v.get_int64().get(i)) return make_error(std::string(field), describe(ec));
+      set_alternative(out, i);
+      return ok_status();
+    }
+    double d;
+    if (auto ec = v.get_double().get(d)) return make_error(std::string(field), describe(ec));
+    if (!std::isfinite(d)) return make_error(std::string(field), "number out of range");
+    set_alternative(out, d);
+    return ok_status();
+  }
+  // null, objects, arrays and malformed values: the general path words the
+  // error.
   auto value = read_scalar_attribute(v, field);
   if (!value) return value.error();
   out = std::move(*value);

@@ -6,12 +6,19 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 #include "model/records.h"
 #include "model/result.h"
+#include "model/small_copy.h"
 
 namespace eventlens::codec::internal {
 
@@ -81,37 +88,155 @@ Result<bool> read_bool(od::value v, std::string_view field);
 Result<std::int64_t> read_int64(od::value v, std::string_view field);
 // A time: an RFC 3339 string or an epoch number (unit by magnitude, see
 // model/time.h).
-Result<TimeNs> read_time(od::value v, std::string_view field);
+Result<TimeNs> read_time(od::value& v, std::string_view field);
 // Nanoseconds since the epoch as OTLP writes them: a decimal string or number,
 // always nanoseconds (no unit guessing). "0" means unset and yields 0.
 Result<TimeNs> read_unix_nanos(od::value v, std::string_view field);
 // Appends one attribute value that must be a string, number or bool.
 Result<AttributeValue> read_scalar_attribute(od::value v, std::string_view field);
 
-// As read_scalar_attribute, but writes into `out`, reusing the storage of a
-// string it already holds (the allocation-free path for reused records).
-Status read_scalar_attribute_into(od::value v, std::string_view field, AttributeValue& out);
+
+// Returns true when none of the `n` bytes at `p` is a quote or a backslash.
+// Reads whole 16-byte blocks, so up to 15 bytes past p + n: only for bytes
+// inside a simdjson padded input, where a string is always followed by at
+// least its closing quote and the padding. (32-byte AVX2 blocks measured
+// slower here: most fields are short.)
+[[gnu::always_inline]] inline bool plain_string_bytes(const char* p, std::size_t n) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (std::size_t i = 0; i < n; i += 16) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(block, quote), _mm_cmpeq_epi8(block, backslash))));
+    if (n - i < 16) mask &= (1u << (n - i)) - 1;
+    if (mask != 0) return false;
+  }
+  return true;
+#else
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p[i] == '"' || p[i] == '\\') return false;
+  }
+  return true;
+#endif
+}
+
+// Reads a string value as od::value::get_string does, but when the string
+// holds no escape (nearly every real one) the view points into the input
+// itself: the token's length is already known from stage 1, so this skips
+// simdjson's unescaping copy. Escaped strings go through get_string (the view
+// then lives until the parser's next string). A value that is not a string
+// gives INCORRECT_TYPE and is not consumed, as with get_string.
+[[gnu::always_inline]] inline simdjson::error_code get_string_view(od::value& v, std::string_view& out) {
+  const std::string_view token = v.raw_json_token();
+  if (token.empty() || token[0] != '"') return v.get_string().get(out);
+  // The token runs up to the next structural character: the closing quote,
+  // then perhaps whitespace.
+  std::size_t n = token.size();
+  while (n > 1 && (token[n - 1] == ' ' || token[n - 1] == '\n' || token[n - 1] == '\r' ||
+                   token[n - 1] == '\t')) {
+    --n;
+  }
+  if (n < 2 || token[n - 1] != '"' || !plain_string_bytes(token.data() + 1, n - 2)) {
+    return v.get_string().get(out);
+  }
+  od::raw_json_string raw;
+  if (auto ec = v.get_raw_json_string().get(raw)) return ec;
+  out = std::string_view(token.data() + 1, n - 2);
+  return simdjson::SUCCESS;
+}
+
+// Returns true and sets `key` to the bytes between a field key's quotes as
+// they stand in the input, escapes not decoded: enough to compare with a name
+// that needs no escaping (if those bytes spell it, so does the key). Stage 1
+// already found where the key ends: the value's token follows the ':' that
+// follows the key's closing quote (whitespace aside), so this costs a few byte
+// compares instead of a scan. Returns false if the input is not shaped so.
+[[gnu::always_inline]] inline bool raw_key(od::field& field, std::string_view& key) {
+  const char* begin = field.key().raw();
+  const char* end = field.value().raw_json_token().data() - 1;
+  const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+  while (space(*end)) --end;
+  if (*end != ':') return false;
+  --end;
+  while (space(*end)) --end;
+  // begin[-1] is the opening quote, so `end` stops there at the latest.
+  if (*end != '"' || end < begin) return false;
+  key = std::string_view(begin, static_cast<std::size_t>(end - begin));
+  return true;
+}
 
 // Reads a field's key. Keys without escapes (all real ones) are read in place,
 // without simdjson's unescaping copy; a key with an escape is unescaped.
-inline simdjson::error_code read_key(simdjson::simdjson_result<od::field>& field, std::string_view& key) {
-  od::raw_json_string raw;
-  if (auto ec = field.key().get(raw)) return ec;
-  const char* begin = raw.raw();
-  // Stage 1 validated the document, so the key's closing quote is there;
-  // keys are short, so a plain scan beats a library call.
-  const char* end = begin;
-  bool escaped = false;
-  while (*end != '"') {
-    escaped |= *end == '\\';
-    end += escaped ? 2 : 1;  // after a backslash, skip the escaped byte
-    if (escaped) break;
-  }
-  if (!escaped) {
-    key = std::string_view(begin, static_cast<std::size_t>(end - begin));
-    return simdjson::SUCCESS;
-  }
+[[gnu::always_inline]] inline simdjson::error_code read_key(od::field& field, std::string_view& key) {
+  if (raw_key(field, key) && plain_string_bytes(key.data(), key.size())) return simdjson::SUCCESS;
   return field.unescaped_key().get(key);
+}
+
+[[gnu::always_inline]] inline simdjson::error_code read_key(simdjson::simdjson_result<od::field>& field,
+                                                         std::string_view& key) {
+  if (auto ec = field.error()) return ec;
+  return read_key(field.value_unsafe(), key);
+}
+
+// Sets `out` to `x`, assigning in place when it already holds a T.
+template <typename T>
+void set_alternative(AttributeValue& out, T x) {
+  if (auto* existing = std::get_if<T>(&out)) {
+    *existing = x;
+  } else {
+    out.emplace<T>(x);
+  }
+}
+inline void set_string_alternative(AttributeValue& out, std::string_view s) {
+  if (auto* existing = std::get_if<std::string>(&out)) {
+    assign_reusing(*existing, s);
+  } else {
+    out.emplace<std::string>(s);
+  }
+}
+
+// read_scalar_attribute_into for every value, the out-of-line part.
+Status read_scalar_attribute_general(od::value& v, std::string_view field, AttributeValue& out);
+
+// As read_scalar_attribute, but writes into `out`, reusing the storage of a
+// string it already holds (the allocation-free path for reused records).
+// Inline for the common values: dispatched on the token's first byte (one
+// peek instead of type()), and a value of the alternative `out` already holds
+// is overwritten in place.
+[[gnu::always_inline]] inline Status read_scalar_attribute_into(od::value& v, std::string_view field,
+                                                                AttributeValue& out) {
+  const std::string_view token = v.raw_json_token();
+  const char first = token.empty() ? '\0' : token[0];
+  if (first == '"') {
+    std::string_view s;
+    if (auto ec = get_string_view(v, s)) return make_error(std::string(field), describe(ec));
+    set_string_alternative(out, s);
+    return ok_status();
+  }
+  if (first == 't' || first == 'f') {
+    bool b;
+    if (auto ec = v.get_bool().get(b)) return make_error(std::string(field), describe(ec));
+    set_alternative(out, b);
+    return ok_status();
+  }
+  if (first == '-' || (first >= '0' && first <= '9')) {
+    // One parse for the common cases; a number it refuses (a big integer, a
+    // malformed one) is left unread for the general path, which words the
+    // error.
+    od::number number;
+    if (v.get_number().get(number) == simdjson::SUCCESS) {
+      if (number.is_int64()) {
+        set_alternative(out, number.get_int64());
+        return ok_status();
+      }
+      const double d = number.as_double();
+      if (!std::isfinite(d)) return make_error(std::string(field), "number out of range");
+      set_alternative(out, d);
+      return ok_status();
+    }
+  }
+  return read_scalar_attribute_general(v, field, out);
 }
 
 // Returns true when `v` is JSON null (consuming it).
