@@ -143,18 +143,35 @@ void append_rfc3339(std::string& out, TimeNs t) {
   const std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
   const std::int64_t sod = secs - days * 86400;
   const CivilDate date = civil_from_days(days);
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(date.year), date.month, date.day,
-                        static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
-                        static_cast<long long>(sod % 60));
+  // Digits written by hand: snprintf was a fifth of the simulator's time.
+  char buf[40];
+  int n = 0;
+  const auto put = [&](std::int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      buf[n + i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    n += width;
+  };
+  put(date.year, 4);
+  buf[n++] = '-';
+  put(date.month, 2);
+  buf[n++] = '-';
+  put(date.day, 2);
+  buf[n++] = 'T';
+  put(sod / 3600, 2);
+  buf[n++] = ':';
+  put(sod / 60 % 60, 2);
+  buf[n++] = ':';
+  put(sod % 60, 2);
   if (nanos != 0) {
+    buf[n++] = '.';
     if (nanos % 1'000'000 == 0) {
-      n += std::snprintf(buf + n, sizeof buf - n, ".%03lld", static_cast<long long>(nanos / 1'000'000));
+      put(nanos / 1'000'000, 3);
     } else if (nanos % 1'000 == 0) {
-      n += std::snprintf(buf + n, sizeof buf - n, ".%06lld", static_cast<long long>(nanos / 1'000));
+      put(nanos / 1'000, 6);
     } else {
-      n += std::snprintf(buf + n, sizeof buf - n, ".%09lld", static_cast<long long>(nanos));
+      put(nanos, 9);
     }
   }
   buf[n++] = 'Z';
