@@ -2,13 +2,41 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace eventlens::codec {
 
+namespace {
+
+// Returns whether any of the 8 bytes in `w` needs escaping in JSON: below
+// 0x20, '"' or '\\' (bit tricks from "Bit Twiddling Hacks": haszero/hasless).
+bool word_needs_escape(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  const std::uint64_t q = w ^ (kOnes * '"');
+  const std::uint64_t quote = (q - kOnes) & ~q & kHigh;
+  const std::uint64_t b = w ^ (kOnes * '\\');
+  const std::uint64_t backslash = (b - kOnes) & ~b & kHigh;
+  return (below_space | quote | backslash) != 0;
+}
+
+}  // namespace
+
 void append_json_escaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Most strings (names, labels, ids) need no escaping: check eight bytes at
+  // a time and copy them whole.
+  std::size_t clean = 0;
+  while (clean + 8 <= s.size()) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + clean, 8);
+    if (word_needs_escape(w)) break;
+    clean += 8;
+  }
   std::size_t run_start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  for (std::size_t i = clean; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run_start, i - run_start);

@@ -164,6 +164,8 @@ class Cluster {
   const std::vector<FaultOccurrence>& faults() const { return faults_; }
   std::vector<FaultOccurrence>& faults() { return faults_; }
   const std::vector<int>& topological_order() const { return order_; }
+  // Returns service i's calls as (dependency index, ratio).
+  const std::vector<std::pair<int, double>>& calls(int i) const { return calls_[i]; }
   int service_index(const std::string& name) const;
   TimeNs time_of(double t) const;
   std::uint64_t seed() const { return seed_; }

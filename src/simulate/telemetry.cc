@@ -156,10 +156,9 @@ void Telemetry::write_traces(int t) {
         const std::size_t slot = trace_spans_.size();
         trace_spans_.emplace_back();
         if (depth < 16) {
-          for (const auto& call : svc.calls) {
-            const int dep = cluster_.service_index(call.service);
-            int calls = static_cast<int>(call.ratio);
-            if (uniform(seed, Stream::trace, t, k, 400 + c * 8 + static_cast<std::uint64_t>(dep)) < call.ratio - calls) ++calls;
+          for (const auto& [dep, ratio] : cluster_.calls(i)) {
+            int calls = static_cast<int>(ratio);
+            if (uniform(seed, Stream::trace, t, k, 400 + c * 8 + static_cast<std::uint64_t>(dep)) < ratio - calls) ++calls;
             for (int m = 0; m < calls; ++m) {
               auto [child_end, child_failed] = self(self, dep, cursor, span_id, depth + 1);
               const TimeNs limit = cursor + static_cast<TimeNs>(spec.services[dep].timeout_s * 1e9);
