@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -120,6 +121,17 @@ TEST(SimulateCli, SameScenarioSeedAndDurationGiveByteIdenticalFiles) {
   ASSERT_EQ(run_cli(common + " --seed 8 --out " + c), 0);
   EXPECT_EQ(hash_outputs(a), hash_outputs(b));
   EXPECT_NE(hash_outputs(a), hash_outputs(c));
+}
+
+TEST(SimulateCli, SpeedPacesTheRunAgainstTheWallClock) {
+  const std::string out = temp_dir("speed");
+  // 4 simulated seconds at 20x real time cannot end in less than 0.2 s.
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(run_cli("simulate --scenario steady --duration 4s --speed 20 --quiet --out " + out), 0);
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(elapsed, 0.2);
+  EXPECT_EQ(run_cli("simulate --scenario steady --duration 4s --speed fast --out " + out), 2);
+  EXPECT_EQ(run_cli("simulate --scenario steady --duration 4s --speed 0 --out " + out), 2);
 }
 
 // ---- scenario errors ----
