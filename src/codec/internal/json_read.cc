@@ -239,34 +239,13 @@ Result<AttributeValue> read_scalar_attribute(od::value v, std::string_view field
 }
 
 Status read_scalar_attribute_general(od::value& v, std::string_view field, AttributeValue& out) {
+  // Reached only from read_scalar_attribute_into, after its one-parse fast
+  // path handled strings, booleans and every number get_number() accepts.
   const std::string_view token = v.raw_json_token();
   const char first = token.empty() ? '\0' : token[0];
-  if (first == '"') {
-    std::string_view s;
-    if (auto ec = get_string_view(v, s)) return make_error(std::string(field), describe(ec));
-    set_string_alternative(out, s);
-    return ok_status();
-  }
-  if (first == 't' || first == 'f') {
-    bool b;
-    if (auto ec = v.get_bool().get(b)) return make_error(std::string(field), describe(ec));
-    set_alternative(out, b);
-    return ok_status();
-  }
   if (first == '-' || (first >= '0' && first <= '9')) {
-    // One parse for the common cases; anything it refuses (a big integer, a
-    // malformed number) takes the two-step path below, which words the error.
-    od::number number;
-    if (v.get_number().get(number) == simdjson::SUCCESS) {
-      if (number.is_int64()) {
-        set_alternative(out, number.get_int64());
-        return ok_status();
-      }
-      const double d = number.as_double();
-      if (!std::isfinite(d)) return make_error(std::string(field), "number out of range");
-      set_alternative(out, d);
-      return ok_status();
-    }
+    // A number the fast path refused (a big integer, a malformed number):
+    // the two-step path below words the error.
     od::number_type nt;
     if (auto ec = v.get_number_type().get(nt)) return make_error(std::string(field), describe(ec));
     if (nt == od::number_type::signed_integer) {

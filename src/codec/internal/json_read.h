@@ -196,7 +196,8 @@ inline void set_string_alternative(AttributeValue& out, std::string_view s) {
   }
 }
 
-// read_scalar_attribute_into for every value, the out-of-line part.
+// The out-of-line part of read_scalar_attribute_into: numbers its fast path
+// refused, and values that are not scalars (both get a worded error).
 Status read_scalar_attribute_general(od::value& v, std::string_view field, AttributeValue& out);
 
 // As read_scalar_attribute, but writes into `out`, reusing the storage of a
