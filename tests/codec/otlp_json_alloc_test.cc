@@ -3,36 +3,13 @@
 // share: tests/CMakeLists.txt leaves *_alloc_test.cc out of sanitizer builds.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cli/bench_inputs.h"
 #include "codec/otlp_json.h"
-
-// Counts heap allocations, to check that a warm decoder allocates nothing per
-// record. Replacing the global operator new is allowed in any one program.
-namespace {
-std::atomic<std::size_t> g_allocations{0};
-}  // namespace
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "support/allocation_counter.h"
 
 namespace eventlens::codec {
 namespace {
@@ -61,9 +38,9 @@ TEST(OtlpJsonAllocation, AWarmDecoderAllocatesNothingPerRecord) {
   ASSERT_EQ(warm.records, 2000u);
   ASSERT_EQ(warm.rejects, 0u);
   Counting counted;
-  const std::size_t before = g_allocations.load();
+  const std::size_t before = eventlens::testing::allocation_count();
   decoder.decode(payload, counted);
-  const std::size_t allocations = g_allocations.load() - before;
+  const std::size_t allocations = eventlens::testing::allocation_count() - before;
   EXPECT_EQ(counted.records, 2000u);
   EXPECT_EQ(allocations, 0u) << "per-record allocations on the hot path";
 }
@@ -108,9 +85,9 @@ TEST(OtlpJsonAllocation, WarmLogAndSpanDecodersAllocateNothingPerRecord) {
     decoder.decode(text, warm);
     ASSERT_EQ(warm.records, 500u);
     Counting counted;
-    const std::size_t before = g_allocations.load();
+    const std::size_t before = eventlens::testing::allocation_count();
     decoder.decode(text, counted);
-    const std::size_t allocations = g_allocations.load() - before;
+    const std::size_t allocations = eventlens::testing::allocation_count() - before;
     EXPECT_EQ(counted.records, 500u);
     // The request is copied once into simdjson's padded buffer, already
     // grown; nothing else allocates.

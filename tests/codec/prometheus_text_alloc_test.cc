@@ -4,36 +4,11 @@
 // builds.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 
 #include "codec/prometheus_text.h"
+#include "support/allocation_counter.h"
 #include "support/test_data.h"
-
-// Counts heap allocations, to check that a warm decoder allocates nothing per
-// sample. Replacing the global operator new is allowed in any one program.
-namespace {
-std::atomic<std::size_t> g_allocations{0};
-}  // namespace
-
-// GCC sees free() behind a delete of new'd memory and warns; here that is the
-// point.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 namespace eventlens::codec {
 namespace {
@@ -61,13 +36,13 @@ TEST(PrometheusText, AWarmDecoderAllocatesNothingPerSample) {
   };
   PrometheusTextDecoder decoder(options());
   Counting first;
-  const std::size_t cold = g_allocations.load();
+  const std::size_t cold = eventlens::testing::allocation_count();
   decoder.decode(text, first);  // grows the buffers
-  EXPECT_GT(g_allocations.load(), cold) << "the counter counts";
+  EXPECT_GT(eventlens::testing::allocation_count(), cold) << "the counter counts";
   Counting second;
-  const std::size_t before = g_allocations.load();
+  const std::size_t before = eventlens::testing::allocation_count();
   decoder.decode(text, second);
-  const std::size_t allocations = g_allocations.load() - before;
+  const std::size_t allocations = eventlens::testing::allocation_count() - before;
   EXPECT_EQ(second.records, 4621u);
   EXPECT_EQ(second.rejects, 0u);
   EXPECT_GT(second.labels, second.records);
