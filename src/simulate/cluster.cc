@@ -98,9 +98,8 @@ std::string Cluster::new_node_name() {
   return name;
 }
 
-std::string Cluster::pod_name(int service, std::uint64_t serial, int version) {
-  auto& s = services_[service];
-  (void)version;
+std::string Cluster::pod_name(int service, std::uint64_t serial) {
+  const auto& s = services_[service];
   return spec_->services[service].name + "-" + s.template_hash + "-" +
          random_name(draw(seed_, Stream::names, key_of(spec_->services[service].name), serial), 5);
 }
@@ -108,7 +107,7 @@ std::string Cluster::pod_name(int service, std::uint64_t serial, int version) {
 void Cluster::add_pod(int service, int t, int version) {
   Pod pod;
   pod.serial = next_pod_serial_++;
-  pod.name = pod_name(service, pod.serial, version);
+  pod.name = pod_name(service, pod.serial);
   pod.created_s = t;
   pod.version = version;
   pod.memory_bytes = 0;
@@ -543,8 +542,7 @@ void Cluster::schedule_pods(int t, SecondOutput& out) {
   }
 }
 
-void Cluster::advance_rollouts(int t, SecondOutput& out) {
-  (void)out;
+void Cluster::advance_rollouts(int t) {
   for (std::size_t i = 0; i < services_.size(); ++i) {
     auto& s = services_[i];
     int old = 0, ready = 0, starting_new = 0;
@@ -738,7 +736,7 @@ void Cluster::finish_second(int t, SecondOutput& out) {
     out.arrivals.push_back(std::move(arrival));
     it = in_flight_.erase(it);
   }
-  advance_rollouts(t, out);
+  advance_rollouts(t);
   schedule_pods(t, out);
   flow_requests(t);
   update_pods(t, out);

@@ -177,13 +177,13 @@ class Cluster {
   void roll_out(int service, int version, int template_version);
   void add_pod(int service, int t, int version);
   void schedule_pods(int t, SecondOutput& out);
-  void advance_rollouts(int t, SecondOutput& out);
+  void advance_rollouts(int t);
   void flow_requests(int t);
   void update_pods(int t, SecondOutput& out);
   std::size_t emit(SecondOutput& out, int t, std::string type, int service, Severity severity,
                    std::string message, std::string pod = {}, std::string node = {},
                    std::string source = {});
-  std::string pod_name(int service, std::uint64_t serial, int version);
+  std::string pod_name(int service, std::uint64_t serial);
   std::string new_node_name();
 
   const ScenarioSpec* spec_;

@@ -170,7 +170,12 @@ class Run {
     name_events();
     record_second(t);
     compare(t);
-    telemetry_.write_second(t, sorted_events_);
+    // The k-th event of a second already falls in the k-th 10 ms slot; only
+    // a second with more than 99 events needs this. After record_second,
+    // which reads events by position.
+    std::stable_sort(out_.events.begin(), out_.events.end(),
+                     [](const Event& a, const Event& b) { return a.time < b.time; });
+    telemetry_.write_second(t, out_.events);
     for (std::size_t i = 0; i < factual_.services().size(); ++i) {
       p95_history_[i][t % kBeforeWindow] = factual_.services()[i].p95_s;
     }
@@ -182,8 +187,7 @@ class Run {
     return m;
   }
 
-  // Gives every event of the second its id (content-derived, made unique)
-  // and orders them by time for writing.
+  // Gives every event of the second its id (content-derived, made unique).
   void name_events() {
     for (auto& e : out_.events) {
       std::string id = derive_event_id(e);
@@ -198,9 +202,6 @@ class Run {
       }
       e.id = std::move(id);
     }
-    sorted_events_ = out_.events;
-    std::stable_sort(sorted_events_.begin(), sorted_events_.end(),
-                     [](const Event& a, const Event& b) { return a.time < b.time; });
   }
 
   double p95_before(int service, int t) const {
@@ -439,7 +440,6 @@ class Run {
   Telemetry telemetry_;
   Truth truth_;
   SecondOutput out_, scratch_;
-  std::vector<Event> sorted_events_;
   std::list<Twin> twins_;
   std::unordered_set<std::string> ids_;
   std::vector<std::vector<double>> p95_history_;
