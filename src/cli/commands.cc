@@ -6,6 +6,8 @@
 
 #include "cli/bench_command.h"
 #include "cli/decode_command.h"
+#include "cli/evaluate_command.h"
+#include "cli/replay_command.h"
 #include "cli/simulate_command.h"
 
 #ifndef EVENTLENS_VERSION
@@ -64,6 +66,32 @@ int run(int argc, char** argv) {
       ->default_val(simulate.speed);
   simulate_cmd->add_flag("--quiet", simulate.quiet, "no summary on stderr");
 
+  ReplayCommandOptions replay;
+  auto* replay_cmd = app.add_subcommand(
+      "replay", "Run the whole pipeline over files: enriched events, incidents with ranked causes, dead letters");
+  replay_cmd->add_option("--events", replay.events, "event files (native JSON lines, k8s, CloudEvents)");
+  replay_cmd->add_option("--metrics", replay.metrics, "metric files (native JSON lines, OTLP JSON, Prometheus text)");
+  replay_cmd->add_option("--logs", replay.logs, "log files (native JSON lines, OTLP JSON)");
+  replay_cmd->add_option("--traces", replay.traces, "span files (native JSON lines, OTLP JSON)");
+  replay_cmd->add_option("--format", replay.format,
+                         "native|cloudevents|k8s|otlp-logs|otlp-metrics|otlp-traces|prometheus|auto (per file)")
+      ->default_val(replay.format);
+  replay_cmd->add_option("--config", replay.config, "engine configuration (YAML, docs/engine-config.md)");
+  replay_cmd->add_option("--state", replay.state, "checkpoint directory: makes the run resumable");
+  replay_cmd->add_option("--checkpoint-every", replay.checkpoint_every, "records between checkpoints")
+      ->default_val(replay.checkpoint_every);
+  replay_cmd->add_option("--out", replay.out, "output directory")->required();
+  replay_cmd->add_flag("--provisional", replay.provisional, "also write the provisional enrichment of each event");
+  replay_cmd->add_flag("--quiet", replay.quiet, "no summary on stdout");
+
+  EvaluateCommandOptions evaluate;
+  auto* evaluate_cmd = app.add_subcommand(
+      "evaluate", "Score a replay's verdicts, incidents and causes against a simulation's truth.json");
+  evaluate_cmd->add_option("--truth", evaluate.truth, "truth.json written by eventlens simulate")->required();
+  evaluate_cmd->add_option("--results", evaluate.results, "directory written by eventlens replay --out")
+      ->required();
+  evaluate_cmd->add_flag("--json", evaluate.json, "one JSON object instead of the table and the misses");
+
   BenchSimulateOptions bench_sim;
   auto* bench_simulate = bench_cmd->add_subcommand(
       "simulate", "Records/s that eventlens simulate writes to files, next to writing the same bytes alone");
@@ -89,6 +117,8 @@ int run(int argc, char** argv) {
   if (decode_cmd->parsed()) return run_decode(decode);
   if (bench_decode->parsed()) return run_bench_decode(bench);
   if (simulate_cmd->parsed()) return run_simulate(simulate);
+  if (replay_cmd->parsed()) return run_replay(replay);
+  if (evaluate_cmd->parsed()) return run_evaluate(evaluate);
   if (bench_simulate->parsed()) return run_bench_simulate(bench_sim);
   std::printf("eventlens %s\n", EVENTLENS_VERSION);
   return 0;

@@ -1,5 +1,6 @@
 #include "model/time.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -41,6 +42,17 @@ std::int64_t read_digits(std::string_view s, std::size_t pos, std::size_t n) {
 }
 
 Error time_error(std::string reason) { return make_error("", std::move(reason)); }
+
+// Returns the number `text` holds in full, or an Error naming the text.
+Result<double> parse_number(std::string_view text) {
+  double v = 0;
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end || !std::isfinite(v)) {
+    return time_error("\"" + std::string(text) + "\" is not a number");
+  }
+  return v;
+}
 
 }  // namespace
 
@@ -182,6 +194,49 @@ std::string format_rfc3339(TimeNs t) {
   std::string s;
   append_rfc3339(s, t);
   return s;
+}
+
+Result<double> parse_duration_seconds(std::string_view text) {
+  if (text.empty()) return time_error("empty duration");
+  if (auto bare = parse_number(text)) {
+    if (*bare < 0) return time_error("negative duration");
+    return *bare;
+  }
+  // A sequence of <number><unit>: 1h30m, 90s, 250ms, 2d.
+  double total = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t j = i;
+    while (j < text.size() && ((text[j] >= '0' && text[j] <= '9') || text[j] == '.')) ++j;
+    if (j == i) return time_error("\"" + std::string(text) + "\" is not a duration (e.g. 90s, 30m, 24h)");
+    auto number = parse_number(text.substr(i, j - i));
+    if (!number) return number;
+    std::size_t k = j;
+    while (k < text.size() && text[k] >= 'a' && text[k] <= 'z') ++k;
+    const std::string_view unit = text.substr(j, k - j);
+    double scale = 0;
+    if (unit == "ms") scale = 1e-3;
+    else if (unit == "s") scale = 1;
+    else if (unit == "m") scale = 60;
+    else if (unit == "h") scale = 3600;
+    else if (unit == "d") scale = 86400;
+    else return time_error("\"" + std::string(text) + "\": unknown unit \"" + std::string(unit) + "\" (ms, s, m, h, d)");
+    total += *number * scale;
+    i = k;
+  }
+  return total;
+}
+
+Result<TimeNs> parse_duration(std::string_view text) {
+  auto seconds = parse_duration_seconds(text);
+  if (!seconds) return seconds.error();
+  // Through seconds as a double: exact to the nanosecond up to ~100 days, and
+  // "100ms" (0.1 s, not exact in binary) still rounds to 100'000'000.
+  const double nanos = *seconds * static_cast<double>(kNanosPerSecond);
+  if (!(nanos < 9.2233720368547748e18)) {
+    return time_error("\"" + std::string(text) + "\" is too long a duration (int64 nanoseconds end at ~292 years)");
+  }
+  return static_cast<TimeNs>(std::llround(nanos));
 }
 
 }  // namespace eventlens

@@ -132,6 +132,16 @@ inline bool parse_rfc3339_utc(std::string_view s, TimeNs& out) {
 Result<TimeNs> time_from_epoch_number(double value);
 Result<TimeNs> time_from_epoch_integer(std::int64_t value);
 
+// Returns the seconds a duration names: a sequence of <number><unit> with the
+// units ms, s, m, h and d ("250ms", "90s", "5m", "1h30m", "2d"), or a bare
+// number of seconds ("45"). Negative durations are refused. The error's field
+// is empty; callers fill in the key that held the text.
+Result<double> parse_duration_seconds(std::string_view text);
+
+// Returns the same duration in nanoseconds, rounded to the nearest one;
+// refused when it does not fit int64 nanoseconds (about 292 years).
+Result<TimeNs> parse_duration(std::string_view text);
+
 // Returns the time as RFC 3339 in UTC with the shortest exact fraction
 // (none, 3, 6 or 9 digits): "2024-05-01T12:00:00.5Z" is written ".500Z".
 std::string format_rfc3339(TimeNs t);

@@ -584,36 +584,7 @@ Status validate(const ScenarioSpec& s) {
   return ok_status();
 }
 
-Result<double> parse_duration(std::string_view text) {
-  if (text.empty()) return make_error("", "empty duration");
-  if (auto bare = parse_number(text)) {
-    if (*bare < 0) return make_error("", "negative duration");
-    return *bare;
-  }
-  // A sequence of <number><unit>: 1h30m, 90s, 250ms, 2d.
-  double total = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t j = i;
-    while (j < text.size() && ((text[j] >= '0' && text[j] <= '9') || text[j] == '.')) ++j;
-    if (j == i) return make_error("", "\"" + std::string(text) + "\" is not a duration (e.g. 90s, 30m, 24h)");
-    auto number = parse_number(text.substr(i, j - i));
-    if (!number) return number;
-    std::size_t k = j;
-    while (k < text.size() && text[k] >= 'a' && text[k] <= 'z') ++k;
-    const std::string_view unit = text.substr(j, k - j);
-    double scale = 0;
-    if (unit == "ms") scale = 1e-3;
-    else if (unit == "s") scale = 1;
-    else if (unit == "m") scale = 60;
-    else if (unit == "h") scale = 3600;
-    else if (unit == "d") scale = 86400;
-    else return make_error("", "\"" + std::string(text) + "\": unknown unit \"" + std::string(unit) + "\" (ms, s, m, h, d)");
-    total += *number * scale;
-    i = k;
-  }
-  return total;
-}
+Result<double> parse_duration(std::string_view text) { return parse_duration_seconds(text); }
 
 Result<double> parse_bytes(std::string_view text) {
   std::size_t j = 0;

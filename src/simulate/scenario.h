@@ -120,7 +120,8 @@ Result<ScenarioSpec> load_scenario(std::string_view name_or_path);
 Status validate(const ScenarioSpec& s);
 
 // Returns the seconds a duration names: "90s", "30m", "24h", "1h30m", "250ms",
-// "2d", or a bare number of seconds.
+// "2d", or a bare number of seconds. The same as eventlens::
+// parse_duration_seconds (model/time.h), kept here for the CLI's callers.
 Result<double> parse_duration(std::string_view text);
 // Returns the bytes a size names: "512MiB", "1Gi", "64M", "1.5GB", or a number.
 Result<double> parse_bytes(std::string_view text);

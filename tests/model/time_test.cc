@@ -78,5 +78,21 @@ TEST(EpochNumbers, UnitFollowsMagnitude) {
   EXPECT_FALSE(time_from_epoch_number(1e30).ok());
 }
 
+TEST(Duration, ReadsUnitsAndBareSeconds) {
+  EXPECT_DOUBLE_EQ(*parse_duration_seconds("90s"), 90);
+  EXPECT_DOUBLE_EQ(*parse_duration_seconds("1h30m"), 5400);
+  EXPECT_DOUBLE_EQ(*parse_duration_seconds("45"), 45);
+  EXPECT_EQ(*parse_duration("250ms"), 250'000'000);
+  EXPECT_EQ(*parse_duration("100ms"), 100'000'000);  // 0.1 s is not exact in binary
+  EXPECT_EQ(*parse_duration("5m"), 300 * kNanosPerSecond);
+  EXPECT_EQ(*parse_duration("1d"), 86400 * kNanosPerSecond);
+  EXPECT_EQ(*parse_duration("0"), 0);
+  for (const char* bad : {"", "-3s", "-1", "5 parsecs", "5y", "s", "1e400s"}) {
+    EXPECT_FALSE(parse_duration(bad).ok()) << bad;
+  }
+  EXPECT_FALSE(parse_duration("300y").ok());
+  EXPECT_FALSE(parse_duration("200000d").ok());  // past int64 nanoseconds
+}
+
 }  // namespace
 }  // namespace eventlens

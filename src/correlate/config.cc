@@ -1,0 +1,83 @@
+#include "correlate/config.h"
+
+namespace eventlens::correlate {
+
+const WindowSpec& Config::window_for(Category c) const {
+  switch (c) {
+    case Category::scaling: return scaling_window;
+    case Category::provisioning: return provisioning_window;
+    case Category::failure: return failure_window;
+    case Category::change: return change_window;
+    case Category::other: break;
+  }
+  return other_window;
+}
+
+namespace {
+
+stream::SignalSpec signal(std::string role, std::string metric, stream::SeriesKind kind,
+                          stream::Aggregate aggregate, Labels match = {}) {
+  stream::SignalSpec s;
+  s.role = std::move(role);
+  s.metric = std::move(metric);
+  s.kind = kind;
+  s.aggregate = aggregate;
+  s.match = std::move(match);
+  return s;
+}
+
+}  // namespace
+
+Config default_config() {
+  using stream::Aggregate;
+  using stream::SeriesKind;
+  Config c;
+  auto& s = c.stream.signals;
+  // Latency: a summary quantile (the simulator, client libraries' summaries)
+  // or a histogram (Prometheus and OpenTelemetry semantic conventions). A
+  // service's latency is its slowest pod's: one slow replica is what users see.
+  s.push_back(signal("latency", "http_request_duration_seconds", SeriesKind::gauge, Aggregate::max,
+                     {{"quantile", "0.95"}}));
+  s.push_back(signal("latency", "http_request_duration_seconds", SeriesKind::histogram, Aggregate::max));
+  s.push_back(signal("latency", "http_server_request_duration_seconds", SeriesKind::histogram,
+                     Aggregate::max));
+  // Errors: failed / all requests.
+  auto errors = signal("errors", "http_requests_errors_total", SeriesKind::counter, Aggregate::sum);
+  errors.ratio_of = "http_requests_total";
+  s.push_back(errors);
+  s.push_back(signal("throughput", "http_requests_total", SeriesKind::counter, Aggregate::sum));
+  s.push_back(signal("cpu", "container_cpu_usage_seconds_total", SeriesKind::counter, Aggregate::sum));
+  // Memory is judged per pod against its limit, so the service value is the
+  // fullest pod's.
+  s.push_back(signal("memory", "container_memory_working_set_bytes", SeriesKind::gauge, Aggregate::max));
+  s.push_back(signal("memory_limit", "kube_pod_container_resource_limits", SeriesKind::gauge,
+                     Aggregate::max, {{"resource", "memory"}}));
+  s.push_back(signal("replicas", "kube_deployment_status_replicas_available", SeriesKind::gauge,
+                     Aggregate::sum));
+  s.push_back(signal("pending_pods", "kube_pod_status_phase", SeriesKind::gauge, Aggregate::sum,
+                     {{"phase", "Pending"}}));
+  s.push_back(signal("queue_depth", "service_queue_depth", SeriesKind::gauge, Aggregate::sum));
+
+  DetectionSpec latency;
+  latency.role = "latency";
+  latency.min_ratio = 1.3;
+  latency.min_delta = 0.005;
+  DetectionSpec errs;
+  errs.role = "errors";
+  errs.min_ratio = 2.0;
+  errs.min_delta = 0.01;
+  DetectionSpec tput;
+  tput.role = "throughput";
+  tput.direction = DetectionSpec::Direction::down;
+  tput.min_ratio = 1.25;  // below 0.8 x baseline
+  tput.min_delta = 1.0;
+  c.detection = {latency, errs, tput};
+
+  // Failures are judged on the minutes before them, after a short settle.
+  c.failure_window.before = 10 * 60 * stream::kSecond;
+  c.failure_window.settle = 0;
+  c.failure_window.after = 2 * 60 * stream::kSecond;
+  return c;
+}
+
+}  // namespace eventlens::correlate

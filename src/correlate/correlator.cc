@@ -1,0 +1,252 @@
+#include "correlate/correlator.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "correlate/enrich.h"
+#include "correlate/phrases.h"
+#include "correlate/rank.h"
+
+namespace eventlens::correlate {
+
+namespace {
+
+std::string incident_id(const std::string& service, const std::string& role, const std::string& metric, TimeNs start) {
+  std::string key = service + '\0' + role + '\0' + metric + '\0' + std::to_string(start);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "inc-%016llx", static_cast<unsigned long long>(XXH3_64bits(key.data(), key.size())));
+  return buf;
+}
+
+std::string signal_phrase(const std::string& role) {
+  if (role == "latency") return "p95 latency";
+  if (role == "errors") return "error ratio";
+  return role;
+}
+
+}  // namespace
+
+Correlator::Correlator(Config config, ResultSink& sink, bool emit_provisional)
+    : config_(std::move(config)), sink_(sink), emit_provisional_(emit_provisional) {
+  for (const auto& [caller, callees] : config_.topology) {
+    for (const std::string& callee : callees) graph_.add_edge(caller, callee);
+  }
+}
+
+void Correlator::refresh_graph() {
+  const auto& edges = shard_->call_edges();
+  if (edges.size() == edges_seen_) return;
+  edges_seen_ = edges.size();
+  for (const auto& [key, count] : edges) {
+    graph_.add_edge(shard_->strings().name(static_cast<stream::StringId>(key >> 32)),
+                    shard_->strings().name(static_cast<stream::StringId>(key & 0xffffffffu)));
+  }
+}
+
+const DetectionSpec* Correlator::detection_for(const std::string& role) const {
+  for (const DetectionSpec& d : config_.detection) {
+    if (d.role == role) return &d;
+  }
+  return nullptr;
+}
+
+void Correlator::on_event(const Event& event, bool late) {
+  (void)late;
+  // A node that arrived serves the oldest request still waiting for nodes.
+  if (event.type == "node_added") {
+    for (Pending& p : pending_) {
+      if (p.provisioning_request && p.event.time <= event.time &&
+          static_cast<int>(p.arrivals.size()) < p.requested) {
+        p.arrivals.push_back(event.time);
+        if (static_cast<int>(p.arrivals.size()) == p.requested) {
+          // Judged once the steps up to the last arrival are final.
+          p.due = event.time + shard_->config().step;
+        }
+        break;
+      }
+    }
+  }
+  if (emit_provisional_) {
+    refresh_graph();
+    sink_.on_enriched(enrich({*shard_, config_, graph_}, event, true));
+  }
+  Pending p;
+  p.event = event;
+  p.seq = next_seq_++;
+  const WindowSpec& win = config_.window_for(event.category);
+  p.due = event.time + win.settle + win.after;
+  if (event.type == "resource_requested") {
+    p.provisioning_request = true;
+    p.requested = 1;
+    for (const auto& [k, v] : event.attributes) {
+      if (k != "nodes") continue;
+      if (const auto* i = std::get_if<std::int64_t>(&v)) p.requested = static_cast<int>(std::max<std::int64_t>(1, *i));
+      if (const auto* d = std::get_if<double>(&v)) p.requested = std::max(1, static_cast<int>(*d));
+    }
+    p.due = event.time + config_.thresholds.provisioning_max_wait;
+  }
+  pending_.push_back(std::move(p));
+}
+
+void Correlator::on_dead_letter(const Record& record, const Error& reason) { sink_.on_dead_letter(record, reason); }
+
+void Correlator::on_step(TimeNs step_start) {
+  refresh_graph();
+  detect(step_start);
+  const TimeNs final_until = step_start + shard_->config().step;
+  // Due events, oldest due first (then arrival order): deterministic output.
+  std::vector<std::size_t> due;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (pending_[i].due <= final_until) due.push_back(i);
+  }
+  if (due.empty()) return;
+  std::sort(due.begin(), due.end(), [&](std::size_t a, std::size_t b) {
+    if (pending_[a].due != pending_[b].due) return pending_[a].due < pending_[b].due;
+    return pending_[a].seq < pending_[b].seq;
+  });
+  for (std::size_t i : due) finalize(pending_[i]);
+  std::erase_if(pending_, [&](const Pending& p) { return p.due <= final_until; });
+}
+
+void Correlator::finalize(Pending& p) {
+  std::optional<ProvisioningOutcome> outcome;
+  if (p.provisioning_request) {
+    ProvisioningOutcome o;
+    o.requested = p.requested;
+    o.added = static_cast<int>(p.arrivals.size());
+    if (o.added == o.requested) o.ready = p.arrivals.back();
+    outcome = o;
+  }
+  EnrichedEvent e = enrich({*shard_, config_, graph_}, p.event, false, outcome);
+  record_aggregate(e);
+  ++enriched_final_;
+  sink_.on_enriched(e);
+}
+
+void Correlator::record_aggregate(const EnrichedEvent& e) {
+  ImpactAggregate& a = aggregates_[{e.event.service, e.event.type}];
+  a.service = e.event.service;
+  a.type = e.event.type;
+  ++a.count;
+  ++a.verdicts[e.verdict.value];
+  for (const SignalImpact& s : e.signals) {
+    if (s.role == "latency" && std::isfinite(s.change_rel)) {
+      a.latency_change_rel.push_back(s.change_rel);
+      break;
+    }
+  }
+}
+
+std::pair<double, std::string> Correlator::history_prior(const std::string& service, const std::string& type) const {
+  auto it = aggregates_.find({service, type});
+  if (it == aggregates_.end() || it->second.count == 0) {
+    return {0.5, "no earlier " + type + " events of " + (service.empty() ? "the cluster" : service) + " to learn from"};
+  }
+  const ImpactAggregate& a = it->second;
+  std::uint64_t bad = 0;
+  for (const auto& [verdict, n] : a.verdicts) {
+    if (verdict == "harmful" || verdict == "regression" || verdict == "memory_exhaustion" ||
+        verdict == "cpu_saturation" || verdict == "dependency_failure") {
+      bad += n;
+    }
+  }
+  // Laplace's rule: a prior of one good and one bad event.
+  const double p = (static_cast<double>(bad) + 1) / (static_cast<double>(a.count) + 2);
+  return {p, std::to_string(bad) + " of " + std::to_string(a.count) + " earlier " + type + " events of " +
+                 (service.empty() ? "the cluster" : service) + " were followed by harm"};
+}
+
+void Correlator::rank(Incident& incident) const {
+  RankInput in{*shard_, config_, graph_,
+               [this](const std::string& s, const std::string& t) { return history_prior(s, t); }};
+  incident.causes = rank_causes(in, incident.service, incident.start);
+  const std::string what = signal_phrase(incident.role) + " of " + incident.service;
+  incident.summary = what + " went from " + role_value(incident.role, incident.baseline) + " to " +
+                     role_value(incident.role, incident.peak) + " from " + clock_time(incident.start);
+  if (!incident.causes.empty()) {
+    const Cause& c = incident.causes.front();
+    incident.summary += "; most likely cause: " +
+                        (c.kind == "event" ? c.type + " of " + (c.service.empty() ? std::string("the cluster") : c.service) +
+                                                 " at " + clock_time(c.time)
+                                           : c.service + " (its own telemetry went wrong first)") +
+                        " (score " + fixed(c.score, 2) + ")";
+  } else {
+    incident.summary += "; no candidate cause found";
+  }
+}
+
+void Correlator::detect(TimeNs step_start) {
+  const stream::Shard& shard = *shard_;
+  const TimeNs step = shard.config().step;
+  std::vector<stream::Point> history;
+  for (stream::SignalId sig = 0; sig < shard.signal_count(); ++sig) {
+    const stream::SignalSpec& spec = shard.spec(sig);
+    const DetectionSpec* d = detection_for(spec.role);
+    if (d == nullptr) continue;
+    const double value = shard.signal_value(sig, step_start);
+    if (std::isnan(value)) continue;
+    history.clear();
+    shard.signal_points(sig, step_start - config_.baseline_window, step_start, history);
+    DetectorState& state = detectors_[sig];
+    const DetectorStep r = detector_step(state, *d, step_start, step, value, history);
+    const std::string service = shard.strings().name(shard.service_of(sig));
+    const auto key = std::make_pair(service, spec.role);
+    if (r.opened) {
+      if (open_.count(key) != 0) continue;  // another signal of this role already has it open
+      OpenIncident o;
+      o.signal = sig;
+      Incident& inc = o.incident;
+      inc.service = service;
+      inc.role = spec.role;
+      inc.metric = spec.metric;
+      inc.start = state.deviation_start;
+      inc.id = incident_id(service, spec.role, spec.metric, inc.start);
+      inc.baseline = state.frozen.median;
+      inc.peak = state.peak;
+      ++incidents_opened_;
+      rank(inc);
+      inc.severity = "warning";
+      sink_.on_incident(inc, false);
+      open_.emplace(key, std::move(o));
+    } else if (auto it = open_.find(key); it != open_.end() && it->second.signal == sig) {
+      Incident& inc = it->second.incident;
+      inc.peak = state.peak;
+      if (r.closed) {
+        inc.end = r.end;
+        const double ratio = d->direction == DetectionSpec::Direction::up ? inc.peak / inc.baseline
+                                                                          : inc.baseline / inc.peak;
+        inc.severity = ratio >= d->min_ratio * d->min_ratio || (spec.role == "errors" && inc.peak >= 0.1)
+                           ? "critical"
+                           : "warning";
+        rank(inc);
+        sink_.on_incident(inc, true);
+        open_.erase(it);
+      }
+    }
+  }
+}
+
+void Correlator::finish() {
+  refresh_graph();
+  std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+    if (a.due != b.due) return a.due < b.due;
+    return a.seq < b.seq;
+  });
+  for (Pending& p : pending_) finalize(p);
+  pending_.clear();
+  for (auto& [key, o] : open_) {
+    Incident& inc = o.incident;
+    const DetectionSpec* d = detection_for(inc.role);
+    const double ratio = d != nullptr && d->direction == DetectionSpec::Direction::down ? inc.baseline / inc.peak
+                                                                                       : inc.peak / inc.baseline;
+    inc.severity = d != nullptr && ratio >= d->min_ratio * d->min_ratio ? "critical" : "warning";
+    rank(inc);
+    sink_.on_incident(inc, true);
+  }
+  open_.clear();
+}
+
+}  // namespace eventlens::correlate

@@ -1,0 +1,97 @@
+// The correlation stage: observes a shard and turns what it sees into results.
+// On an event: a provisional enrichment (when asked for) and a pending final
+// one, due when the watermark passes the end of the event's after window
+// (for a resource request: when its nodes arrived, or gave up). On every
+// final step: incident detection on the detection roles' signals, incidents
+// opened and closed with ranked causes. Across events: impact aggregates per
+// (service, event type), used as the history prior of cause ranking.
+// Single-threaded, on the shard's thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "correlate/config.h"
+#include "correlate/detector.h"
+#include "correlate/graph.h"
+#include "correlate/results.h"
+#include "stream/shard.h"
+
+namespace eventlens::correlate {
+
+// The impacts of one (service, event type) so far.
+struct ImpactAggregate {
+  std::string service;
+  std::string type;
+  std::uint64_t count = 0;
+  std::map<std::string, std::uint64_t> verdicts;  // verdict value -> count
+  std::vector<double> latency_change_rel;         // after vs before, per event with latency
+};
+
+class Correlator : public stream::ShardObserver {
+ public:
+  Correlator(Config config, ResultSink& sink, bool emit_provisional);
+
+  // The shard this correlator reads; must be called before any record.
+  void attach(const stream::Shard& shard) { shard_ = &shard; }
+
+  void on_event(const Event& event, bool late) override;
+  void on_step(TimeNs step_start) override;
+  void on_dead_letter(const Record& record, const Error& reason) override;
+
+  // End of input (after Shard::flush): every pending event is finalized with
+  // what there is, and incidents still open are reported open.
+  void finish();
+
+  const Config& config() const { return config_; }
+  const ServiceGraph& graph() const { return graph_; }
+  // Aggregates ordered by (service, type).
+  const std::map<std::pair<std::string, std::string>, ImpactAggregate>& aggregates() const { return aggregates_; }
+  std::uint64_t incidents_opened() const { return incidents_opened_; }
+  std::uint64_t enriched_final() const { return enriched_final_; }
+
+  // Checkpoints.
+  void save(stream::StateWriter& out) const;
+  Status load(stream::StateReader& in);
+
+ private:
+  struct Pending {
+    Event event;
+    TimeNs due = 0;
+    std::uint64_t seq = 0;
+    bool provisioning_request = false;
+    int requested = 0;
+    std::vector<TimeNs> arrivals;  // node_added times assigned to this request
+  };
+  struct OpenIncident {
+    Incident incident;
+    stream::SignalId signal = 0;
+  };
+
+  void refresh_graph();
+  void finalize(Pending& p);
+  void detect(TimeNs step_start);
+  void rank(Incident& incident) const;
+  std::pair<double, std::string> history_prior(const std::string& service, const std::string& type) const;
+  void record_aggregate(const EnrichedEvent& e);
+  const DetectionSpec* detection_for(const std::string& role) const;
+
+  Config config_;
+  ResultSink& sink_;
+  bool emit_provisional_;
+  const stream::Shard* shard_ = nullptr;
+  ServiceGraph graph_;
+  std::size_t edges_seen_ = 0;
+  std::vector<Pending> pending_;
+  std::uint64_t next_seq_ = 0;
+  std::map<stream::SignalId, DetectorState> detectors_;
+  std::map<std::pair<std::string, std::string>, OpenIncident> open_;  // (service, role)
+  std::map<std::pair<std::string, std::string>, ImpactAggregate> aggregates_;
+  std::uint64_t incidents_opened_ = 0;
+  std::uint64_t enriched_final_ = 0;
+};
+
+}  // namespace eventlens::correlate

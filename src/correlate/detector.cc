@@ -1,0 +1,101 @@
+#include "correlate/detector.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace eventlens::correlate {
+
+Robust baseline_of(std::span<const Point> history, DetectionSpec::Direction direction) {
+  std::vector<double> values;
+  values.reserve(history.size());
+  for (const Point& p : history) {
+    if (!std::isnan(p.value)) values.push_back(p.value);
+  }
+  if (values.size() < kMinBaselinePoints) return {kNaN, kNaN};
+  Robust r = robust_stats(values);
+  if (direction == DetectionSpec::Direction::down) r.median = quantile_of(values, 0.25);
+  return r;
+}
+
+Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& baseline) {
+  Deviation d;
+  d.baseline = baseline.median;
+  if (std::isnan(value) || std::isnan(baseline.median)) return d;
+  // A flat history has no spread; measuring against zero would make every
+  // wobble infinitely significant, so the spread is floored at 2 % of the
+  // level and a quarter of the smallest change that matters.
+  d.spread = std::max({kMadToSigma * baseline.mad, 0.02 * std::fabs(baseline.median), spec.min_delta / 4, 1e-12});
+  const bool up = spec.direction == DetectionSpec::Direction::up;
+  const double delta = up ? value - baseline.median : baseline.median - value;
+  d.z = delta / d.spread;
+  if (up) {
+    d.ratio = baseline.median > 0 ? value / baseline.median : (value > 0 ? INFINITY : 1.0);
+  } else {
+    d.ratio = value > 0 ? baseline.median / value : (baseline.median > 0 ? INFINITY : 1.0);
+  }
+  d.beyond = delta >= spec.min_delta && d.ratio >= spec.min_ratio && d.z >= spec.min_z;
+  return d;
+}
+
+DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
+                           double value, std::span<const Point> history) {
+  DetectorStep out;
+  if (std::isnan(value)) return out;
+  using Phase = DetectorState::Phase;
+  const Robust baseline = state.phase == Phase::normal ? baseline_of(history, spec.direction) : state.frozen;
+  if (std::isnan(baseline.median)) return out;
+  const Deviation d = deviation_of(spec, value, baseline);
+  switch (state.phase) {
+    case Phase::normal:
+      if (!d.beyond) break;
+      state.phase = Phase::deviating;
+      state.frozen = baseline;
+      state.deviation_start = t;
+      state.last_beyond = t;
+      state.peak = value;
+      state.peak_z = d.z;
+      [[fallthrough]];
+    case Phase::deviating:
+      if (d.beyond) {
+        state.last_beyond = t;
+        if (d.z > state.peak_z) {
+          state.peak_z = d.z;
+          state.peak = value;
+        }
+        // A step stands for its whole length: one 60 s sample beyond the
+        // thresholds is 60 s of deviation.
+        if (t + step - state.deviation_start >= spec.open_after) {
+          state.phase = Phase::open;
+          out.opened = true;
+        }
+      } else {
+        state.phase = Phase::normal;  // a blip: not long enough
+      }
+      break;
+    case Phase::open: {
+      // Recovery needs the value back within half of the opening margins, so
+      // that a signal hovering at the threshold does not flap.
+      DetectionSpec half = spec;
+      half.min_ratio = 1 + (spec.min_ratio - 1) / 2;
+      half.min_delta = spec.min_delta / 2;
+      half.min_z = spec.min_z / 2;
+      const bool still = deviation_of(half, value, baseline).beyond;
+      if (still) {
+        state.last_beyond = t;
+        if (d.z > state.peak_z) {
+          state.peak_z = d.z;
+          state.peak = value;
+        }
+      } else if (t - state.last_beyond >= spec.close_after) {
+        state.phase = Phase::normal;
+        out.closed = true;
+        out.end = state.last_beyond + step;
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace eventlens::correlate

@@ -1,0 +1,56 @@
+// Incident detection on one signal: a robust baseline (median and MAD of the
+// signal's recent history) and a state machine that opens an incident when
+// the signal has deviated beyond every threshold of its DetectionSpec for
+// `open_after`, and closes it after `close_after` back near the baseline.
+// The baseline is frozen from the first deviating step on, so an incident
+// does not teach the detector that it is normal. Plain value per signal.
+#pragma once
+
+#include <span>
+
+#include "correlate/config.h"
+#include "correlate/stats.h"
+
+namespace eventlens::correlate {
+
+// How far one value lies from a baseline, in the detection's direction.
+struct Deviation {
+  double baseline = kNaN;
+  double spread = kNaN;  // robust sigma, floored (see detector.cc)
+  double z = 0;          // (value - baseline) / spread, sign flipped for `down`
+  double ratio = kNaN;   // value / baseline, inverted for `down`
+  bool beyond = false;   // every threshold of the spec is passed
+};
+
+// Returns the baseline of `history` (NaN when fewer than kMinBaselinePoints):
+// its median and MAD, or for a `down` detection its lower quartile (and the
+// MAD around it), so that the end of a surge of traffic that filled much of
+// the history is not taken for a drop.
+Robust baseline_of(std::span<const Point> history,
+                   DetectionSpec::Direction direction = DetectionSpec::Direction::up);
+inline constexpr std::size_t kMinBaselinePoints = 8;
+
+// Returns how `value` deviates from `baseline` under `spec`.
+Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& baseline);
+
+struct DetectorState {
+  enum class Phase { normal, deviating, open } phase = Phase::normal;
+  Robust frozen{kNaN, kNaN};   // baseline while deviating or open
+  TimeNs deviation_start = 0;  // first deviating step
+  TimeNs last_beyond = 0;      // last step beyond the thresholds
+  double peak = kNaN;
+  double peak_z = 0;
+};
+
+struct DetectorStep {
+  bool opened = false;  // the incident opens now; its start is deviation_start
+  bool closed = false;  // the incident closes now; its end is `end`
+  TimeNs end = 0;
+};
+
+// Feeds the final value of one step. `history` is the signal before `t`
+// (the baseline is computed from it unless frozen); `step` the step length.
+DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
+                           double value, std::span<const Point> history);
+
+}  // namespace eventlens::correlate

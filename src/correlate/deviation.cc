@@ -1,0 +1,113 @@
+#include "correlate/deviation.h"
+
+#include <cmath>
+#include <vector>
+
+#include "correlate/detector.h"
+
+namespace eventlens::correlate {
+
+namespace {
+
+// A robust z this large counts as a deviation when judging causes: looser
+// than opening an incident, because a cause often deviates less than its
+// symptom (a slow database adds 50 ms; the caller times out).
+constexpr double kOnsetZ = 3.0;
+constexpr double kOnsetRatio = 1.1;
+
+const DetectionSpec* detection_for(const Config& config, std::string_view role) {
+  for (const DetectionSpec& d : config.detection) {
+    if (d.role == role) return &d;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool is_health_role(std::string_view role) {
+  return role != "replicas" && role != "memory_limit" && role != "pending_pods" && role != "cpu_limit";
+}
+
+ServiceDeviation service_deviation(const stream::Shard& shard, const Config& config, stream::StringId service,
+                                   TimeNs from, TimeNs to) {
+  ServiceDeviation out;
+  const stream::ServiceContext* ctx = shard.context(service);
+  if (ctx == nullptr) return out;
+  std::vector<stream::Point> history, window;
+  for (stream::SignalId sig : ctx->signals) {
+    const stream::SignalSpec& spec = shard.spec(sig);
+    if (!is_health_role(spec.role)) continue;
+    history.clear();
+    window.clear();
+    shard.signal_points(sig, from - config.baseline_window, from, history);
+    shard.signal_points(sig, from, to, window);
+    // Early in a stream there may be too little history before `from`: the
+    // first points of the window then serve as the baseline, and the scan
+    // starts after them.
+    if (history.size() < kMinBaselinePoints && history.size() + window.size() >= 2 * kMinBaselinePoints) {
+      const std::size_t take = kMinBaselinePoints - history.size();
+      history.insert(history.end(), window.begin(), window.begin() + static_cast<std::ptrdiff_t>(take));
+      window.erase(window.begin(), window.begin() + static_cast<std::ptrdiff_t>(take));
+    }
+    const Robust base_up = baseline_of(history);
+    const Robust base_down = baseline_of(history, DetectionSpec::Direction::down);
+    if (std::isnan(base_up.median) || window.empty()) continue;
+    // Throughput that jumps is as telling as throughput that drops (a surge
+    // of traffic enters somewhere); the other health roles go wrong upwards.
+    DetectionSpec probe;
+    probe.role = spec.role;
+    probe.min_ratio = kOnsetRatio;
+    probe.min_z = kOnsetZ;
+    const DetectionSpec* d = detection_for(config, spec.role);
+    probe.min_delta = d != nullptr ? d->min_delta / 2 : 0;
+    std::vector<DetectionSpec> probes{probe};
+    if (spec.role == "throughput") {
+      probes[0].direction = DetectionSpec::Direction::down;
+      probes.push_back(probe);
+      probes[1].direction = DetectionSpec::Direction::up;
+    }
+    for (const DetectionSpec& p : probes) {
+      const Robust& base = p.direction == DetectionSpec::Direction::down ? base_down : base_up;
+      for (std::size_t i = 0; i < window.size(); ++i) {
+        const Deviation dev = deviation_of(p, window[i].value, base);
+        if (!dev.beyond) continue;
+        // Sustained: the next step (if any) is still at least half as far out.
+        if (i + 1 < window.size() && deviation_of(p, window[i + 1].value, base).z < kOnsetZ / 2) continue;
+        double peak_z = dev.z, peak_ratio = dev.ratio;
+        for (std::size_t j = i; j < window.size(); ++j) {
+          const Deviation later = deviation_of(p, window[j].value, base);
+          if (later.z > peak_z) {
+            peak_z = later.z;
+            peak_ratio = later.ratio;
+          }
+        }
+        peak_z = std::min(peak_z, 1000.0);
+        const bool load = spec.role == "throughput" && p.direction == DetectionSpec::Direction::up;
+        if (load && (!out.load_up || window[i].time < out.load_onset)) {
+          out.load_up = true;
+          out.load_onset = window[i].time;
+        }
+        if (!load && (!out.health || window[i].time < out.health_onset)) {
+          out.health = true;
+          out.health_onset = window[i].time;
+        }
+        const bool earlier = !out.deviated || window[i].time < out.onset;
+        if (earlier) {
+          out.onset = window[i].time;
+          out.role = spec.role;
+          out.metric = spec.metric;
+        }
+        out.signals.push_back({spec.role, spec.metric, window[i].time, peak_z, peak_ratio});
+        if (peak_z > out.strength_z) {
+          out.strength_z = peak_z;
+          out.ratio = peak_ratio;
+        }
+        out.deviated = true;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace eventlens::correlate

@@ -1,0 +1,52 @@
+// How a service's own signals behaved over a stretch of time: when the first
+// of them began to deviate from its baseline (onset) and how strongly. This is
+// what ranks *services* as causes when no event explains an incident: the
+// service whose telemetry went wrong first and hardest, with its own
+// dependencies still normal, is the likely origin.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "correlate/config.h"
+#include "stream/shard.h"
+
+namespace eventlens::correlate {
+
+struct ServiceDeviation {
+  bool deviated = false;
+  // Its load (throughput) rose: it received more requests. Load travels
+  // down the call graph, trouble travels up; ranking needs both apart.
+  bool load_up = false;
+  TimeNs load_onset = 0;
+  // Its health went wrong (latency, errors, saturation, or throughput down).
+  bool health = false;
+  TimeNs health_onset = 0;
+  TimeNs onset = 0;       // first step of the first sustained deviation
+  double strength_z = 0;  // largest robust z-score of any of its signals
+  double ratio = 1;       // value / baseline of that signal at its peak
+  std::string role;       // the signal that deviated first
+  std::string metric;
+  // Every signal that deviated, with its own onset.
+  struct SignalOnset {
+    std::string role;
+    std::string metric;
+    TimeNs onset = 0;
+    double z = 0;
+    double ratio = 1;
+  };
+  std::vector<SignalOnset> signals;
+};
+
+// Looks at every signal of `service` whose role says something about its
+// health (latency, errors, throughput, cpu, memory, queue_depth and custom
+// roles; not replicas, limits or pending pods) over [from, to); baselines
+// come from the `config.baseline_window` before `from`.
+ServiceDeviation service_deviation(const stream::Shard& shard, const Config& config,
+                                   stream::StringId service, TimeNs from, TimeNs to);
+
+// Whether a role's signals describe health (and so can show a deviation).
+bool is_health_role(std::string_view role);
+
+}  // namespace eventlens::correlate

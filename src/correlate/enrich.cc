@@ -1,0 +1,539 @@
+#include "correlate/enrich.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "correlate/deviation.h"
+#include "correlate/phrases.h"
+#include "stream/log_template.h"
+
+namespace eventlens::correlate {
+
+namespace {
+
+using stream::Shard;
+using stream::SignalId;
+using stream::StringId;
+
+constexpr TimeNs kMinute = 60 * stream::kSecond;
+
+std::vector<SignalId> signals_with_role(const Shard& shard, StringId service, std::string_view role) {
+  std::vector<SignalId> out;
+  if (const stream::ServiceContext* ctx = shard.context(service)) {
+    for (SignalId s : ctx->signals) {
+      if (shard.spec(s).role == role) out.push_back(s);
+    }
+  }
+  return out;
+}
+
+std::vector<Point> points(const Shard& shard, SignalId s, TimeNs from, TimeNs to) {
+  std::vector<Point> out;
+  shard.signal_points(s, from, to, out);
+  return out;
+}
+
+double mean_of(const std::vector<Point>& pts) {
+  double sum = 0;
+  std::size_t n = 0;
+  for (const Point& p : pts) {
+    if (std::isnan(p.value)) continue;
+    sum += p.value;
+    ++n;
+  }
+  return n == 0 ? kNaN : sum / static_cast<double>(n);
+}
+
+// The level just before the event: the median of the last few points, the
+// state the decision was taken in.
+double level_before(const std::vector<Point>& before) {
+  if (before.empty()) return kNaN;
+  const std::size_t n = std::min<std::size_t>(4, before.size());
+  std::vector<double> v;
+  for (std::size_t i = before.size() - n; i < before.size(); ++i) v.push_back(before[i].value);
+  return quantile_of(v, 0.5);
+}
+
+std::optional<double> attribute_number(const Event& e, std::string_view name) {
+  for (const auto& [k, v] : e.attributes) {
+    if (k != name) continue;
+    if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+    if (const auto* d = std::get_if<double>(&v)) return *d;
+    if (const auto* s = std::get_if<std::string>(&v)) {
+      char* end = nullptr;
+      const double x = std::strtod(s->c_str(), &end);
+      if (end != s->c_str()) return x;
+    }
+  }
+  return std::nullopt;
+}
+
+SignalImpact measure(const EnrichInput& in, SignalId sig, const Event& e, const WindowSpec& win, bool provisional) {
+  const Shard& shard = in.shard;
+  const stream::SignalSpec& spec = shard.spec(sig);
+  SignalImpact m;
+  m.role = spec.role;
+  m.metric = spec.metric;
+  m.service = shard.strings().name(shard.service_of(sig));
+  const TimeNs after_from = e.time + win.settle;
+  const TimeNs after_to = after_from + win.after;
+  const auto before = points(shard, sig, e.time - win.before, e.time);
+  m.before = summarize(before);
+  if (!provisional) {
+    const auto after = points(shard, sig, after_from, after_to);
+    m.after = summarize(after);
+    m.change_abs = m.after.mean - m.before.mean;
+    m.change_rel = m.before.mean != 0 ? m.change_abs / std::fabs(m.before.mean) : kNaN;
+    m.test = shift_test(before, after);
+    const auto history = points(shard, sig, e.time - shard.config().history, e.time);
+    m.counterfactual = forecast_mean(history, after_from, after_to);
+    m.impact_vs_counterfactual = m.after.mean - m.counterfactual.mean;
+    m.impact_vs_counterfactual_rel =
+        m.counterfactual.mean != 0 ? m.impact_vs_counterfactual / std::fabs(m.counterfactual.mean) : kNaN;
+    // Controls: the same signal of services the event did not touch (not
+    // the service, not its direct callers or callees).
+    std::vector<std::pair<double, double>> controls;
+    const auto near = in.graph.neighbourhood(m.service, 1);
+    for (StringId other : shard.services()) {
+      if (other == 0 || other == shard.service_of(sig)) continue;
+      if (near.count(shard.strings().name(other)) != 0) continue;
+      const stream::ServiceContext* ctx = shard.context(other);
+      if (ctx == nullptr) continue;
+      for (SignalId c : ctx->signals) {
+        if (&shard.spec(c) != &spec) continue;
+        controls.push_back({mean_of(points(shard, c, e.time - win.before, e.time)),
+                            mean_of(points(shard, c, after_from, after_to))});
+      }
+    }
+    m.did = difference_in_differences(m.before.mean, m.after.mean, controls);
+  }
+  return m;
+}
+
+void collect_logs(const EnrichInput& in, StringId service, TimeNs from, TimeNs to, TimeNs t, EnrichedEvent& out) {
+  const stream::ServiceContext* ctx = in.shard.context(service);
+  if (ctx == nullptr) return;
+  struct Group {
+    LogEvidence ev;
+    TimeNs closest = 0;
+  };
+  std::map<std::uint64_t, Group> groups;
+  for (std::size_t i = 0; i < ctx->logs.size(); ++i) {
+    const stream::LogEntry& l = ctx->logs[i];
+    if (l.time < from || l.time >= to) continue;
+    auto [it, added] = groups.try_emplace(l.template_hash);
+    Group& g = it->second;
+    const TimeNs distance = std::llabs(l.time - t);
+    if (added) {
+      g.ev.example = l.body;
+      g.ev.severity = l.severity;
+      g.ev.first = g.ev.last = l.time;
+      g.ev.trace_id = l.trace_id;
+      g.closest = distance;
+    }
+    ++g.ev.count;
+    g.ev.first = std::min(g.ev.first, l.time);
+    g.ev.last = std::max(g.ev.last, l.time);
+    if (l.severity > g.ev.severity) g.ev.severity = l.severity;
+    g.closest = std::min(g.closest, distance);
+  }
+  std::vector<Group> sorted;
+  for (auto& [hash, g] : groups) sorted.push_back(std::move(g));
+  std::sort(sorted.begin(), sorted.end(), [](const Group& a, const Group& b) {
+    if (a.ev.severity != b.ev.severity) return a.ev.severity > b.ev.severity;
+    if (a.closest != b.closest) return a.closest < b.closest;
+    return a.ev.count > b.ev.count;
+  });
+  for (std::size_t i = 0; i < sorted.size() && i < in.config.top_logs; ++i) {
+    stream::append_log_template(sorted[i].ev.example, sorted[i].ev.template_text);
+    out.logs.push_back(std::move(sorted[i].ev));
+  }
+}
+
+void collect_spans(const EnrichInput& in, StringId service, TimeNs from, TimeNs to, EnrichedEvent& out) {
+  const stream::ServiceContext* ctx = in.shard.context(service);
+  if (ctx == nullptr) return;
+  std::vector<SpanEvidence> found;
+  for (std::size_t i = 0; i < ctx->spans.size(); ++i) {
+    const stream::SpanEntry& s = ctx->spans[i];
+    if (s.start < from || s.start >= to) continue;
+    found.push_back({s.name, s.trace_id, s.span_id, s.start, static_cast<double>(s.end - s.start) / 1e9, s.status});
+  }
+  // Failing spans first, then the slowest.
+  std::sort(found.begin(), found.end(), [](const SpanEvidence& a, const SpanEvidence& b) {
+    const bool ea = a.status == SpanStatus::error, eb = b.status == SpanStatus::error;
+    if (ea != eb) return ea;
+    if (a.duration_s != b.duration_s) return a.duration_s > b.duration_s;
+    return a.span_id < b.span_id;
+  });
+  if (found.size() > in.config.top_spans) found.resize(in.config.top_spans);
+  out.spans = std::move(found);
+}
+
+void collect_related(const EnrichInput& in, const Event& e, TimeNs from, TimeNs to, EnrichedEvent& out) {
+  const Shard& shard = in.shard;
+  const auto near = in.graph.neighbourhood(e.service, 1);
+  for (StringId sid : shard.services()) {
+    const std::string& name = shard.strings().name(sid);
+    if (sid != 0 && name != e.service && near.count(name) == 0) continue;
+    const stream::ServiceContext* ctx = shard.context(sid);
+    for (std::size_t i = 0; ctx != nullptr && i < ctx->events.size(); ++i) {
+      const stream::EventEntry& r = ctx->events[i];
+      if (r.time < from || r.time >= to || r.id == e.id) continue;
+      out.related.push_back({r.id, r.type, name, r.time});
+    }
+  }
+  std::sort(out.related.begin(), out.related.end(), [&](const RelatedEvent& a, const RelatedEvent& b) {
+    const TimeNs da = std::llabs(a.time - e.time), db = std::llabs(b.time - e.time);
+    if (da != db) return da < db;
+    return a.id < b.id;
+  });
+  if (out.related.size() > 10) out.related.resize(10);
+}
+
+const SignalImpact* first_with_role(const EnrichedEvent& out, std::string_view role) {
+  for (const SignalImpact& s : out.signals) {
+    if (s.role == role && s.before.n > 0) return &s;
+  }
+  return nullptr;
+}
+
+// ---- verdicts ----
+
+void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win, EnrichedEvent& out) {
+  const VerdictThresholds& th = in.config.thresholds;
+  Verdict& v = out.verdict;
+  v.kind = "scaling";
+  const StringId service = in.shard.strings().find(e.service);
+  const auto lat_signals = signals_with_role(in.shard, service, "latency");
+  SignalId lat = 0;
+  std::vector<Point> before, after;
+  bool found = false;
+  for (SignalId s : lat_signals) {
+    before = points(in.shard, s, e.time - win.before, e.time);
+    after = points(in.shard, s, e.time + win.settle, e.time + win.settle + win.after);
+    if (!before.empty() && !after.empty()) {
+      lat = s;
+      found = true;
+      break;
+    }
+  }
+  if (!found) {
+    v.value = "unknown";
+    v.sentence = "no latency samples of " + e.service + " around the " + e.type + " to judge it by";
+    return;
+  }
+  const bool up = e.type != "scale_down";
+  // Up: against the latency that prompted it (had it not scaled, latency
+  // would have stayed there). Down: against the calm it was taken in.
+  double reference = up ? level_before(before) : mean_of(before);
+  const stream::ServiceContext* ctx = in.shard.context(service);
+  // A scale-up issued before the previous one could take effect (within
+  // its settle time) is judged on what it adds beyond that one: against the
+  // latency the earlier one led to.
+  if (up && ctx != nullptr) {
+    TimeNs burst_start = e.time;
+    bool in_burst = true;
+    while (in_burst) {
+      in_burst = false;
+      for (std::size_t i = 0; i < ctx->events.size(); ++i) {
+        const stream::EventEntry& p = ctx->events[i];
+        if (p.type == e.type && p.id != e.id && p.time < burst_start && p.time >= burst_start - win.settle) {
+          burst_start = p.time;
+          in_burst = true;
+        }
+      }
+    }
+    if (burst_start != e.time) {
+      const double earlier = mean_of(points(in.shard, lat, burst_start + win.settle, burst_start + win.settle + win.after));
+      if (!std::isnan(earlier)) reference = earlier;
+      v.evidence.push_back({"burst_start_offset_s", static_cast<double>(e.time - burst_start) / 1e9});
+    }
+  }
+  // Another change on the service or a dependency inside the window muddles
+  // the comparison: then a regression is not blamed on the scaling.
+  std::string confounder;
+  auto scan_confounders = [&](const std::string& name) {
+    const stream::ServiceContext* c = in.shard.context(in.shard.strings().find(name));
+    for (std::size_t i = 0; c != nullptr && confounder.empty() && i < c->events.size(); ++i) {
+      const stream::EventEntry& x = c->events[i];
+      if ((x.category == Category::change || x.category == Category::failure) && x.time >= e.time - win.before &&
+          x.time < e.time + win.settle + win.after) {
+        confounder = x.type + " of " + name + " at " + clock_time(x.time);
+      }
+    }
+  };
+  scan_confounders(e.service);
+  for (const std::string& callee : in.graph.callees(e.service)) scan_confounders(callee);
+  const double after_mean = mean_of(after);
+  const double relief = reference > 0 ? 1 - after_mean / reference : 0;
+  v.relief = relief;
+  v.evidence.push_back({"latency_before_s", reference});
+  v.evidence.push_back({"latency_after_s", after_mean});
+  // Errors around it.
+  double err_before = kNaN, err_after = kNaN;
+  for (SignalId s : signals_with_role(in.shard, service, "errors")) {
+    const auto eb = points(in.shard, s, e.time - win.before, e.time);
+    const auto ea = points(in.shard, s, e.time + win.settle, e.time + win.settle + win.after);
+    if (eb.empty() || ea.empty()) continue;
+    err_before = up ? level_before(eb) : mean_of(eb);
+    err_after = mean_of(ea);
+    break;
+  }
+  v.evidence.push_back({"error_ratio_before", err_before});
+  v.evidence.push_back({"error_ratio_after", err_after});
+  const bool errors_worse = confounder.empty() && !std::isnan(err_before) && !std::isnan(err_after) &&
+                            err_after - err_before >= th.harmful_error_points;
+  if (!confounder.empty()) v.evidence.push_back({"confounded", 1});
+  const bool negligible = std::fabs(after_mean - reference) < th.min_latency_change_s;
+  // Time to relief: the first step at least `effective_relief` below the reference.
+  if (up && !negligible) {
+    std::vector<Point> since;
+    in.shard.signal_points(lat, e.time, e.time + win.settle + win.after, since);
+    for (const Point& p : since) {
+      if (p.value <= (1 - th.effective_relief) * reference) {
+        v.time_to_relief_s = static_cast<double>(std::max<TimeNs>(0, p.time + in.shard.config().step - e.time)) / 1e9;
+        break;
+      }
+    }
+  }
+  const std::string lat_text = "p95 latency " + role_value("latency", reference) + " -> " +
+                               role_value("latency", after_mean);
+  const std::string confounded = confounder.empty() ? "" : " (" + confounder + " overlaps the window)";
+  if (up) {
+    if (errors_worse || (confounder.empty() && !negligible && relief <= th.harmful_relief)) {
+      v.value = "harmful";
+      v.sentence = e.type + " of " + e.service + " made things worse: " + lat_text +
+                   (errors_worse ? ", errors " + role_value("errors", err_before) + " -> " + role_value("errors", err_after) : "");
+    } else if (!negligible && relief >= th.effective_relief) {
+      v.value = "effective";
+      v.sentence = e.type + " of " + e.service + " relieved latency by " + fixed(relief * 100, 0) + " %: " + lat_text +
+                   (v.time_to_relief_s ? ", relief after " + human_duration(static_cast<TimeNs>(*v.time_to_relief_s * 1e9)) : "");
+    } else {
+      v.value = "ineffective";
+      v.sentence = e.type + " of " + e.service + " did not change latency much: " + lat_text + confounded;
+    }
+  } else {
+    const bool slower = confounder.empty() && !negligible && relief <= th.harmful_relief;
+    if (errors_worse || slower) {
+      v.value = "harmful";
+      v.sentence = "scale_down of " + e.service + " was followed by a regression: " + lat_text;
+    } else {
+      v.value = "effective";
+      v.sentence = "scale_down of " + e.service + " saved capacity without hurting latency: " + lat_text + confounded;
+    }
+  }
+}
+
+void judge_failure(const EnrichInput& in, const Event& e, const WindowSpec& win, EnrichedEvent& out) {
+  const VerdictThresholds& th = in.config.thresholds;
+  const Shard& shard = in.shard;
+  Verdict& v = out.verdict;
+  v.kind = "failure";
+  const StringId service = shard.strings().find(e.service);
+  const StringId pod = shard.strings().find(e.pod);
+  const TimeNs from = e.time - win.before;
+  // Memory: the pod's own series when the event names one, else the service's.
+  std::vector<Point> mem;
+  for (SignalId s : signals_with_role(shard, service, "memory")) {
+    if (pod != 0) {
+      for (stream::SeriesId series : shard.series_of(s)) {
+        if (shard.pod_of(series) == pod) shard.series_points(series, from, e.time + shard.config().step, mem);
+      }
+    }
+    if (mem.empty()) shard.signal_points(s, from, e.time + shard.config().step, mem);
+    if (!mem.empty()) break;
+  }
+  double limit = attribute_number(e, "memory_limit_bytes").value_or(kNaN);
+  if (std::isnan(limit)) {
+    for (SignalId s : signals_with_role(shard, service, "memory_limit")) {
+      const auto l = points(shard, s, from, e.time + shard.config().step);
+      if (!l.empty()) limit = l.back().value;
+    }
+  }
+  if (!mem.empty() && limit > 0) {
+    double peak = 0;
+    for (const Point& p : mem) peak = std::max(peak, p.value);
+    const double ratio = peak / limit;
+    const double slope = theil_sen_slope(mem);  // bytes per second
+    const TimeNs span = mem.back().time - mem.front().time + shard.config().step;
+    v.evidence.push_back({"memory_peak_bytes", peak});
+    v.evidence.push_back({"memory_limit_bytes", limit});
+    v.evidence.push_back({"memory_ratio_max", ratio});
+    v.evidence.push_back({"memory_slope_bytes_per_s", slope});
+    if (ratio >= th.memory_exhaustion_ratio) {
+      v.value = "memory_exhaustion";
+      v.sentence = "memory at " + fixed(ratio * 100, 0) + " % of its " + human_bytes(limit) + " limit" +
+                   (slope > 0 ? " and rising " + human_bytes(slope * 60) + "/min for " + human_duration(span) : "") +
+                   " before the " + e.type;
+      return;
+    }
+  }
+  // CPU against its limit, when a cpu_limit role is configured.
+  for (SignalId s : signals_with_role(shard, service, "cpu")) {
+    const auto cpu = points(shard, s, from, e.time + shard.config().step);
+    for (SignalId l : signals_with_role(shard, service, "cpu_limit")) {
+      const auto lim = points(shard, l, from, e.time + shard.config().step);
+      if (cpu.empty() || lim.empty() || !(lim.back().value > 0)) continue;
+      double peak = 0;
+      for (const Point& p : cpu) peak = std::max(peak, p.value);
+      const double ratio = peak / lim.back().value;
+      v.evidence.push_back({"cpu_ratio_max", ratio});
+      if (ratio >= th.cpu_saturation_ratio) {
+        v.value = "cpu_saturation";
+        v.sentence = "CPU at " + fixed(ratio * 100, 0) + " % of its limit before the " + e.type;
+        return;
+      }
+    }
+  }
+  // A dependency that went wrong first.
+  for (const std::string& callee : in.graph.callees(e.service)) {
+    const ServiceDeviation d = service_deviation(shard, in.config, shard.strings().find(callee), from, e.time);
+    if (d.deviated) {
+      v.value = "dependency_failure";
+      v.sentence = "its dependency " + callee + " went wrong first: " + d.role + " at " + fixed(d.ratio, 1) +
+                   "x its baseline from " + clock_time(d.onset);
+      v.evidence.push_back({"dependency_ratio", d.ratio});
+      return;
+    }
+  }
+  if (e.type == "oom_killed" && mem.empty()) {
+    // The kernel's own verdict, without samples to show the climb.
+    v.value = "memory_exhaustion";
+    v.sentence = "killed for exceeding its memory limit; no memory samples of " + e.service + " to show the climb";
+    return;
+  }
+  v.value = "unknown";
+  v.sentence = "no memory, CPU or dependency evidence explains the " + e.type + " of " + e.service;
+}
+
+void judge_provisioning(const EnrichInput& in, const Event& e, const std::optional<ProvisioningOutcome>& outcome,
+                        EnrichedEvent& out) {
+  Verdict& v = out.verdict;
+  v.kind = "provisioning";
+  if (!outcome) {
+    v.value = "observed";
+    v.sentence = e.type + (e.service.empty() ? "" : " for " + e.service);
+    return;
+  }
+  if (!outcome->ready) {
+    v.value = "unfulfilled";
+    v.sentence = std::to_string(outcome->added) + " of " + std::to_string(outcome->requested) +
+                 " requested nodes arrived within " + human_duration(in.config.thresholds.provisioning_max_wait);
+    return;
+  }
+  const TimeNs delay = *outcome->ready - e.time;
+  v.value = "delayed";
+  v.delay_s = static_cast<double>(delay) / 1e9;
+  // Throughput lost: the shortfall against the forecast from before the
+  // request, summed over the steps until the nodes were there.
+  const Shard& shard = in.shard;
+  const StringId service = shard.strings().find(e.service);
+  const double step_s = static_cast<double>(shard.config().step) / 1e9;
+  double lost = 0;
+  bool measured = false;
+  for (SignalId s : signals_with_role(shard, service, "throughput")) {
+    const auto history = points(shard, s, e.time - shard.config().history, e.time);
+    const auto during = points(shard, s, e.time, *outcome->ready);
+    if (history.size() < 3 || during.empty()) continue;
+    const Forecast cf = forecast_mean(history, e.time, *outcome->ready);
+    if (std::isnan(cf.mean)) continue;
+    for (const Point& p : during) lost += std::max(0.0, cf.mean - p.value) * step_s;
+    measured = true;
+    v.evidence.push_back({"throughput_expected", cf.mean});
+    v.evidence.push_back({"throughput_during", mean_of(during)});
+    break;
+  }
+  if (measured) v.requests_lost = lost;
+  v.evidence.push_back({"nodes_requested", static_cast<double>(outcome->requested)});
+  v.sentence = std::to_string(outcome->requested) + (outcome->requested == 1 ? " node" : " nodes") + " took " +
+               human_duration(delay) + " to arrive" +
+               (measured ? "; about " + fixed(lost, 0) + " requests of " + e.service + " were lost meanwhile" : "");
+}
+
+void judge_change(const EnrichInput& in, const Event& e, EnrichedEvent& out) {
+  const VerdictThresholds& th = in.config.thresholds;
+  Verdict& v = out.verdict;
+  v.kind = e.category == Category::change ? "change" : "other";
+  const SignalImpact* lat = first_with_role(out, "latency");
+  const SignalImpact* err = first_with_role(out, "errors");
+  const bool slower = lat != nullptr && lat->change_abs >= th.min_latency_change_s &&
+                      lat->change_rel >= -th.harmful_relief;
+  const bool faster = lat != nullptr && -lat->change_abs >= th.min_latency_change_s &&
+                      -lat->change_rel >= th.effective_relief;
+  const bool more_errors = err != nullptr && err->change_abs >= th.harmful_error_points;
+  if (lat == nullptr && err == nullptr) {
+    v.value = "unknown";
+    v.sentence = "no latency or error samples of " + e.service + " around the " + e.type;
+  } else if (slower || more_errors) {
+    v.value = "regression";
+    v.sentence = e.type + " of " + e.service + " was followed by " +
+                 (slower ? "p95 latency " + role_value("latency", lat->before.mean) + " -> " + role_value("latency", lat->after.mean) : "") +
+                 (slower && more_errors ? " and " : "") +
+                 (more_errors ? "errors " + role_value("errors", err->before.mean) + " -> " + role_value("errors", err->after.mean) : "");
+  } else if (faster) {
+    v.value = "improvement";
+    v.sentence = e.type + " of " + e.service + " was followed by lower latency: " +
+                 role_value("latency", lat->before.mean) + " -> " + role_value("latency", lat->after.mean);
+  } else {
+    v.value = "no_change";
+    v.sentence = "latency and errors of " + e.service + " stayed where they were after the " + e.type;
+  }
+  (void)in;
+}
+
+}  // namespace
+
+const std::vector<std::string>& roles_for(Category category) {
+  static const std::vector<std::string> kScaling = {"latency", "errors", "throughput", "cpu", "replicas", "queue_depth"};
+  static const std::vector<std::string> kFailure = {"memory", "memory_limit", "cpu", "latency", "errors", "throughput"};
+  static const std::vector<std::string> kProvisioning = {"pending_pods", "throughput", "replicas", "latency", "errors"};
+  static const std::vector<std::string> kChange = {"latency", "errors", "throughput", "cpu", "memory"};
+  static const std::vector<std::string> kOther = {"latency", "errors", "throughput"};
+  switch (category) {
+    case Category::scaling: return kScaling;
+    case Category::failure: return kFailure;
+    case Category::provisioning: return kProvisioning;
+    case Category::change: return kChange;
+    case Category::other: break;
+  }
+  return kOther;
+}
+
+EnrichedEvent enrich(const EnrichInput& in, const Event& e, bool provisional,
+                     const std::optional<ProvisioningOutcome>& provisioning) {
+  EnrichedEvent out;
+  out.provisional = provisional;
+  out.event = e;
+  const WindowSpec& win = in.config.window_for(e.category);
+  out.window_before = e.time - win.before;
+  out.window_after = e.time + win.settle + win.after;
+  const Shard& shard = in.shard;
+  const StringId service = shard.strings().find(e.service);
+  for (const std::string& role : roles_for(e.category)) {
+    for (SignalId s : signals_with_role(shard, service, role)) out.signals.push_back(measure(in, s, e, win, provisional));
+  }
+  const TimeNs context_end = provisional ? e.time + 1 : out.window_after;
+  collect_logs(in, service, out.window_before, context_end, e.time, out);
+  collect_spans(in, service, out.window_before, context_end, out);
+  collect_related(in, e, out.window_before, context_end, out);
+  if (provisional) {
+    out.verdict.kind = std::string(to_string(e.category));
+    out.verdict.value = "pending";
+    out.verdict.sentence = "provisional: the after window ends at " + clock_time(out.window_after);
+    return out;
+  }
+  if (e.category == Category::scaling && (e.type == "scale_up" || e.type == "scale_down")) {
+    judge_scaling(in, e, win, out);
+  } else if (e.category == Category::failure) {
+    judge_failure(in, e, win, out);
+  } else if (e.category == Category::provisioning) {
+    judge_provisioning(in, e, provisioning, out);
+  } else {
+    judge_change(in, e, out);
+  }
+  return out;
+}
+
+}  // namespace eventlens::correlate

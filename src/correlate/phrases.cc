@@ -1,0 +1,62 @@
+#include "correlate/phrases.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace eventlens::correlate {
+
+std::string human_duration(TimeNs d) {
+  const std::int64_t s = std::llabs(d) / kNanosPerSecond;
+  char buf[64];
+  if (s < 60) {
+    std::snprintf(buf, sizeof buf, "%lld s", static_cast<long long>(s));
+  } else if (s < 3600) {
+    if (s % 60 == 0) {
+      std::snprintf(buf, sizeof buf, "%lld min", static_cast<long long>(s / 60));
+    } else {
+      std::snprintf(buf, sizeof buf, "%lld min %lld s", static_cast<long long>(s / 60),
+                    static_cast<long long>(s % 60));
+    }
+  } else {
+    std::snprintf(buf, sizeof buf, "%lld h %lld min", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s % 3600 / 60));
+  }
+  return buf;
+}
+
+std::string fixed(double v, int digits) {
+  if (std::isnan(v)) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string human_bytes(double bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (std::fabs(bytes) >= 1024 && unit < 4) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return fixed(bytes, std::fabs(bytes) >= 100 || unit == 0 ? 0 : 1) + " " + kUnits[unit];
+}
+
+std::string clock_time(TimeNs t) {
+  const std::int64_t s = (t / kNanosPerSecond) % 86400;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                static_cast<long long>(s % 3600 / 60), static_cast<long long>(s % 60));
+  return buf;
+}
+
+std::string role_value(const std::string& role, double v) {
+  if (std::isnan(v)) return "-";
+  if (role == "latency") return v < 1 ? fixed(v * 1000, v < 0.01 ? 1 : 0) + " ms" : fixed(v, 2) + " s";
+  if (role == "errors") return fixed(v * 100, v < 0.1 ? 2 : 1) + " %";
+  if (role == "memory" || role == "memory_limit") return human_bytes(v);
+  if (role == "throughput") return fixed(v, v < 10 ? 2 : 0) + " req/s";
+  if (role == "cpu") return fixed(v, 2) + " cores";
+  return fixed(v, std::fabs(v) < 10 ? 2 : 0);
+}
+
+}  // namespace eventlens::correlate

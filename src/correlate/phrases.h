@@ -1,0 +1,24 @@
+// Small formatting helpers for the sentences verdicts and reasons carry
+// ("memory at 98 % of its 512 MiB limit, rising 6 MiB/min for 9 min").
+// Pure functions.
+#pragma once
+
+#include <string>
+
+#include "model/time.h"
+
+namespace eventlens::correlate {
+
+// "45 s", "2 min 10 s", "1 h 5 min".
+std::string human_duration(TimeNs d);
+// `v` with `digits` decimals, "-" when NaN.
+std::string fixed(double v, int digits);
+// 536870912 -> "512 MiB".
+std::string human_bytes(double bytes);
+// "10:02:15" (UTC).
+std::string clock_time(TimeNs t);
+// A value of a role in its natural unit: latency "231 ms", errors "4.1 %",
+// memory "498 MiB", throughput "120 req/s", anything else plain.
+std::string role_value(const std::string& role, double v);
+
+}  // namespace eventlens::correlate

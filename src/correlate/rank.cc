@@ -1,0 +1,343 @@
+#include "correlate/rank.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "correlate/deviation.h"
+#include "correlate/phrases.h"
+
+namespace eventlens::correlate {
+
+namespace {
+
+struct Part {
+  const char* name;
+  double weight;
+  double value;
+  std::string sentence;
+};
+
+double weighted(const std::vector<Part>& parts) {
+  double num = 0, den = 0;
+  for (const Part& p : parts) {
+    num += p.weight * p.value;
+    den += p.weight;
+  }
+  return den > 0 ? num / den : 0;
+}
+
+std::vector<CauseReason> reasons_of(const std::vector<Part>& parts) {
+  std::vector<CauseReason> out;
+  for (const Part& p : parts) out.push_back({p.name, p.value, p.sentence});
+  return out;
+}
+
+// What the ranking knows about one candidate service.
+struct ServiceCandidate {
+  std::string name;
+  stream::StringId id = 0;
+  int distance = -1;  // undirected hops from the incident's service, -1 unknown
+  ServiceDeviation deviation;
+  double score = 0;
+  std::vector<Part> parts;
+};
+
+// Failures of one kind on one service this close together are one episode.
+constexpr TimeNs kEpisodeGap = 30 * 60 * stream::kSecond;
+
+double graph_part(int distance, bool graph_known) {
+  if (distance >= 0) return 1.0 / (1.0 + distance);
+  return graph_known ? 0.1 : 0.5;  // not connected / no graph to tell
+}
+
+std::string graph_sentence(const std::string& candidate, const std::string& incident, int distance,
+                           bool graph_known) {
+  if (distance == 0) return candidate + " is the service the incident is on";
+  if (distance > 0) {
+    return candidate + " is " + std::to_string(distance) + (distance == 1 ? " call" : " calls") + " away from " +
+           incident;
+  }
+  return graph_known ? candidate + " is not connected to " + incident + " in the service graph"
+                     : "no service graph is known (no traces, no topology)";
+}
+
+}  // namespace
+
+double event_type_prior(const std::string& type, Category category) {
+  static const std::map<std::string, double, std::less<>> kPriors = {
+      {"deploy", 0.9},           {"config_changed", 0.9}, {"oom_killed", 0.85},   {"crash", 0.8},
+      {"node_not_ready", 0.8},   {"node_removed", 0.7},   {"evicted", 0.6},       {"probe_failed", 0.6},
+      {"timeout", 0.5},          {"allocation_failed", 0.5}, {"scale_down", 0.5}, {"rollback", 0.4},
+      {"resource_requested", 0.3}, {"node_added", 0.2},   {"pod_scheduled", 0.2}, {"pod_created", 0.2},
+      {"scale_up", 0.2},         {"node_ready", 0.1},
+  };
+  if (auto it = kPriors.find(type); it != kPriors.end()) return it->second;
+  switch (category) {
+    case Category::change: return 0.8;
+    case Category::failure: return 0.7;
+    default: return 0.3;
+  }
+}
+
+std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_service, TimeNs start,
+                               std::size_t max_causes) {
+  const stream::Shard& shard = in.shard;
+  const Config& config = in.config;
+  const RankingWeights& w = config.weights;
+  const TimeNs step = shard.config().step;
+  const TimeNs from = start - config.cause_lookback;
+  // A cause can show a step or two after the symptom was first seen: the
+  // symptom's step may be cut differently from the cause's.
+  const TimeNs slack = std::max<TimeNs>(2 * 60 * stream::kSecond, 2 * step);
+  const TimeNs to = start + slack;
+  const TimeNs tau = std::max<TimeNs>(2 * 60 * stream::kSecond, 2 * step);
+  const bool graph_known = !in.graph.empty();
+  const auto near = in.graph.neighbourhood(incident_service, 6);
+
+  // ---- services ----
+  std::map<std::string, ServiceCandidate> services;
+  TimeNs earliest = 0;
+  bool any = false;
+  for (stream::StringId id : shard.services()) {
+    if (id == 0) continue;
+    ServiceCandidate c;
+    c.name = shard.strings().name(id);
+    c.id = id;
+    if (auto it = near.find(c.name); it != near.end()) c.distance = it->second;
+    c.deviation = service_deviation(shard, config, id, from, to);
+    if (c.deviation.deviated && (!any || c.deviation.onset < earliest)) {
+      earliest = c.deviation.onset;
+      any = true;
+    }
+    services.emplace(c.name, std::move(c));
+  }
+  for (auto& [name, c] : services) {
+    if (!c.deviation.deviated) continue;
+    const ServiceDeviation& d = c.deviation;
+    // A cause shows shortly before its symptom; a deviation long before the
+    // incident (or long after it began) is likely unrelated. The signal whose
+    // onset is closest to the incident speaks for the service.
+    const ServiceDeviation::SignalOnset* closest = nullptr;
+    double onset = 0;
+    const double lead_scale = static_cast<double>(std::max<TimeNs>(tau, config.cause_lookback / 3));
+    for (const auto& so : d.signals) {
+      // A deviation after the incident began is a weaker sign than one before.
+      const double p = so.onset <= start ? std::exp(-static_cast<double>(start - so.onset) / lead_scale)
+                                         : std::exp(-3 * static_cast<double>(so.onset - start) / lead_scale);
+      if (closest == nullptr || p > onset) {
+        onset = p;
+        closest = &so;
+      }
+    }
+    const double strength = 1 - std::exp(-d.strength_z / 10);
+    // Is it the origin? Trouble travels up the call graph and load travels
+    // down it: a service whose callee went wrong first is more likely a
+    // victim, unless that callee only suffered the load this service passed
+    // on; a service whose load rose with its callers' is not where a surge
+    // of traffic entered.
+    bool load_victim = false;
+    std::string load_from;
+    if (d.load_up) {
+      for (const std::string& caller : in.graph.callers(name)) {
+        auto it = services.find(caller);
+        if (it == services.end()) continue;
+        const ServiceDeviation& cd = it->second.deviation;
+        if (cd.load_up && cd.load_onset <= d.load_onset + step) {
+          load_victim = true;
+          load_from = caller;
+          break;
+        }
+      }
+    }
+    std::size_t clear = 0, known = 0;
+    for (const std::string& callee : in.graph.callees(name)) {
+      auto it = services.find(callee);
+      if (it == services.end()) continue;
+      ++known;
+      const ServiceDeviation& cd = it->second.deviation;
+      const bool passed_on_load = d.load_up && cd.load_up;
+      // Within a step of each other counts as together: which of two steps
+      // shows a change first is partly chance.
+      if (!cd.health || cd.health_onset > closest->onset + step || passed_on_load) ++clear;
+    }
+    // One dependency that went wrong first is enough to make it a likely victim.
+    const double origin = load_victim || clear < known ? 0.1 : 1.0;
+    std::string origin_sentence;
+    if (load_victim) {
+      origin_sentence = "its load rose with that of its caller " + load_from + ": the traffic came from upstream";
+    } else if (known == 0) {
+      origin_sentence = name + " has no dependencies with telemetry" +
+                        (d.load_up ? std::string("; its load rose first, where traffic enters") : std::string());
+    } else {
+      origin_sentence = std::to_string(clear) + " of its " + std::to_string(known) +
+                        " dependencies stayed normal (or only carried its load) until it deviated";
+    }
+    c.parts.push_back({"onset", w.onset, onset,
+                       "its " + closest->role + " (" + closest->metric + ") began to deviate at " +
+                           clock_time(closest->onset) +
+                           (closest->onset <= start
+                                ? ", " + human_duration(start - closest->onset) + " before the incident"
+                                : ", " + human_duration(closest->onset - start) + " after the incident began") +
+                           (d.onset == earliest ? "; it was the first of all services to deviate" : "")});
+    c.parts.push_back({"strength", w.strength, strength,
+                       "its strongest deviation reached " + fixed(d.ratio, 1) + "x its baseline (robust z = " +
+                           fixed(d.strength_z, 1) + ")"});
+    c.parts.push_back({"origin", w.origin, origin, origin_sentence});
+    c.parts.push_back({"graph_distance", w.graph_distance, graph_part(c.distance, graph_known),
+                       graph_sentence(name, incident_service, c.distance, graph_known)});
+    c.score = weighted(c.parts);
+  }
+
+  std::vector<Cause> causes;
+  for (const auto& [name, c] : services) {
+    if (!c.deviation.deviated) continue;
+    Cause cause;
+    cause.kind = "service";
+    cause.service = name;
+    cause.time = c.deviation.onset;
+    cause.score = c.score;
+    cause.reasons = reasons_of(c.parts);
+    causes.push_back(std::move(cause));
+  }
+
+  // ---- events ----
+  for (stream::StringId sid : shard.services()) {
+    const stream::ServiceContext* ctx = shard.context(sid);
+    if (ctx == nullptr) continue;
+    const std::string& event_service = shard.strings().name(sid);
+    for (std::size_t i = 0; i < ctx->events.size(); ++i) {
+      const stream::EventEntry& e = ctx->events[i];
+      // A failure episode still under way counts even when it began before
+      // the lookback.
+      const TimeNs earliest_event = e.category == Category::failure ? std::min(from, start - kEpisodeGap) : from;
+      if (e.time < earliest_event || e.time > to) continue;
+      // Failures recur (a leak kills its pod again and again): one candidate
+      // per episode, named by its first event, timed by its latest.
+      const stream::EventEntry* first = &e;
+      std::size_t episode_size = 1;
+      std::vector<TimeNs> episode_times{e.time};
+      if (e.category == Category::failure) {
+        bool later_in_window = false;
+        for (std::size_t j = i + 1; j < ctx->events.size(); ++j) {
+          const stream::EventEntry& x = ctx->events[j];
+          if (x.type == e.type && x.time <= to) later_in_window = true;
+        }
+        if (later_in_window) continue;
+        for (std::size_t j = i; j-- > 0;) {
+          const stream::EventEntry& x = ctx->events[j];
+          if (x.type != e.type) continue;
+          if (first->time - x.time > kEpisodeGap) break;
+          first = &x;
+          ++episode_size;
+          episode_times.push_back(x.time);
+        }
+      }
+      // The service the event acted on; a node event acts on the services
+      // whose pods the node held (their evictions name the node).
+      const ServiceCandidate* target = nullptr;
+      if (!event_service.empty()) {
+        if (auto it = services.find(event_service); it != services.end()) target = &it->second;
+      } else if (!e.node.empty()) {
+        for (stream::StringId other : shard.services()) {
+          const stream::ServiceContext* octx = shard.context(other);
+          if (other == 0 || octx == nullptr) continue;
+          for (std::size_t j = 0; j < octx->events.size(); ++j) {
+            const stream::EventEntry& oe = octx->events[j];
+            if (oe.node != e.node || oe.time < e.time || oe.time > e.time + 5 * 60 * stream::kSecond) continue;
+            auto it = services.find(shard.strings().name(other));
+            if (it != services.end() && (target == nullptr || it->second.score > target->score)) target = &it->second;
+          }
+        }
+      }
+      const bool deviated = target != nullptr && target->deviation.deviated;
+      std::vector<Part> parts;
+      // How closely the event preceded its service's deviation (or the
+      // incident, when its service did not deviate). An event after the
+      // deviation began is more likely a reaction than the cause.
+      // Failures (a kill, a node lost) are themselves the proximate cause of
+      // the symptom, so they are timed against the incident; other events
+      // against their service's deviation.
+      const bool failure = e.category == Category::failure;
+      const TimeNs anchor = deviated && !failure ? target->deviation.onset : start;
+      double proximity;
+      std::string when;
+      // The episode's latest event before the anchor, if any, times it.
+      TimeNs at = e.time;
+      for (TimeNs t : episode_times) {
+        if (t <= anchor + step) {
+          at = t;
+          break;
+        }
+      }
+      if (at <= anchor + step) {
+        proximity = std::exp(-static_cast<double>(std::max<TimeNs>(0, anchor - at)) /
+                             static_cast<double>(config.cause_lookback / 3));
+        when = human_duration(std::max<TimeNs>(0, anchor - at)) + " before " +
+               (deviated ? target->name + " began to deviate" : "the incident");
+      } else {
+        proximity = 0.3 * std::exp(-static_cast<double>(at - anchor) / static_cast<double>(tau));
+        when = human_duration(at - anchor) + " after " +
+               (deviated && !failure ? target->name + " began to deviate (likely a reaction)" : "the incident began");
+      }
+      const double type_prior = event_type_prior(e.type, e.category);
+      const auto [history, history_sentence] =
+          in.history ? in.history(event_service, e.type) : std::pair<double, std::string>{0.5, "no history"};
+      parts.push_back({"time_proximity", w.time_proximity, proximity,
+                       e.type + " at " + clock_time(at) + ", " + when +
+                           (episode_size > 1 ? "; the latest of " + std::to_string(episode_size) + " " + e.type +
+                                                   " since " + clock_time(first->time)
+                                             : "")});
+      parts.push_back({"event_type", w.event_type, type_prior,
+                       e.type + " events cause trouble with prior " + fixed(type_prior, 2)});
+      parts.push_back({"history", w.history, history, history_sentence});
+      const double own = weighted(parts);
+      // An event inherits the evidence of the service it touched: its score
+      // is that service's score plus a bonus for being a plausible trigger,
+      // so a deploy that explains a service's deviation ranks above the
+      // service itself, and an event on a healthy service ranks low.
+      const double service_score =
+          deviated ? target->score : 0.3 * graph_part(target != nullptr ? target->distance : -1, graph_known);
+      Part inherited{"service_deviation", 0, service_score,
+                     deviated ? target->name + " deviated (its own score " + fixed(target->score, 2) + ")"
+                              : (event_service.empty() ? std::string("the event names no deviating service")
+                                                       : event_service + " did not deviate")};
+      Cause cause;
+      cause.kind = "event";
+      cause.service = event_service;
+      cause.event_id = first->id;
+      cause.type = e.type;
+      cause.time = first->time;
+      // An event before its service's deviation explains it and ranks above
+      // the service; one after it is more likely a reaction and ranks below.
+      const bool explains = deviated && first->time <= anchor + step;
+      if (explains) {
+        cause.score = service_score + (1 - service_score) * 0.5 * own;
+      } else if (deviated) {
+        cause.score = service_score * 0.5 * own;
+      } else {
+        cause.score = service_score * own;
+      }
+      std::vector<Part> all{inherited};
+      all.insert(all.end(), parts.begin(), parts.end());
+      if (target != nullptr) {
+        all.push_back({"graph_distance", 0, graph_part(target->distance, graph_known),
+                       graph_sentence(target->name, incident_service, target->distance, graph_known)});
+      }
+      cause.reasons = reasons_of(all);
+      causes.push_back(std::move(cause));
+    }
+  }
+
+  std::sort(causes.begin(), causes.end(), [](const Cause& a, const Cause& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.time != b.time) return a.time < b.time;
+    if (a.kind != b.kind) return a.kind < b.kind;
+    return a.service + a.event_id < b.service + b.event_id;
+  });
+  if (causes.size() > max_causes) causes.resize(max_causes);
+  for (std::size_t i = 0; i < causes.size(); ++i) causes[i].rank = static_cast<int>(i + 1);
+  return causes;
+}
+
+}  // namespace eventlens::correlate

@@ -1,0 +1,37 @@
+// Ranking the candidate causes of an incident. Two kinds of candidate:
+// services whose own telemetry went wrong (scored on how early, how strongly,
+// how close in the call graph, and whether their own dependencies stayed
+// normal), and events (scored on the service they touched, how closely they
+// preceded its deviation, their type, and how similar events went before).
+// Every part of a score is returned as a reason with a sentence.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "correlate/config.h"
+#include "correlate/graph.h"
+#include "correlate/results.h"
+#include "stream/shard.h"
+
+namespace eventlens::correlate {
+
+struct RankInput {
+  const stream::Shard& shard;
+  const Config& config;
+  const ServiceGraph& graph;
+  // How often events of (service, type) did harm before, in [0, 1] (0.5 when
+  // nothing is known), with a sentence saying why.
+  std::function<std::pair<double, std::string>(const std::string& service, const std::string& type)> history;
+};
+
+// Returns the causes of an incident on `service` that started at `start`,
+// best first, at most `max_causes`.
+std::vector<Cause> rank_causes(const RankInput& in, const std::string& service, TimeNs start,
+                               std::size_t max_causes = 10);
+
+// The prior that an event of this type causes trouble (docs/engine.md has the table).
+double event_type_prior(const std::string& type, Category category);
+
+}  // namespace eventlens::correlate

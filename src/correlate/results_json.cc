@@ -1,0 +1,258 @@
+#include "correlate/results_json.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "codec/json_writer.h"
+#include "codec/native_json.h"
+
+namespace eventlens::correlate {
+
+namespace {
+
+using codec::JsonWriter;
+
+void number(JsonWriter& w, double v) {
+  if (!std::isfinite(v)) return w.null();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  w.raw(buf);
+}
+
+void number_field(JsonWriter& w, std::string_view k, double v) {
+  w.key(k);
+  number(w, v);
+}
+
+void optional_field(JsonWriter& w, std::string_view k, const std::optional<double>& v) {
+  w.key(k);
+  if (v) {
+    number(w, *v);
+  } else {
+    w.null();
+  }
+}
+
+void summary(JsonWriter& w, std::string_view k, const Summary& s) {
+  w.key(k);
+  w.begin_object();
+  w.key("n");
+  w.integer(static_cast<std::int64_t>(s.n));
+  number_field(w, "mean", s.mean);
+  number_field(w, "p50", s.p50);
+  number_field(w, "p95", s.p95);
+  number_field(w, "min", s.min);
+  number_field(w, "max", s.max);
+  number_field(w, "slope_per_s", s.slope_per_s);
+  w.end_object();
+}
+
+void signal(JsonWriter& w, const SignalImpact& s) {
+  w.begin_object();
+  w.field("role", s.role);
+  w.field("metric", s.metric);
+  w.field("service", s.service);
+  summary(w, "before", s.before);
+  summary(w, "after", s.after);
+  w.key("change");
+  w.begin_object();
+  number_field(w, "abs", s.change_abs);
+  number_field(w, "rel", s.change_rel);
+  w.end_object();
+  w.key("test");
+  w.begin_object();
+  w.field("method", s.test.method);
+  number_field(w, "z", s.test.statistic);
+  number_field(w, "p_value", s.test.p_value);
+  number_field(w, "n_eff_before", s.test.n_eff_before);
+  number_field(w, "n_eff_after", s.test.n_eff_after);
+  number_field(w, "effect", s.test.effect);
+  w.end_object();
+  w.key("counterfactual");
+  w.begin_object();
+  w.field("method", s.counterfactual.method);
+  number_field(w, "mean", s.counterfactual.mean);
+  number_field(w, "lower", s.counterfactual.lower);
+  number_field(w, "upper", s.counterfactual.upper);
+  number_field(w, "impact", s.impact_vs_counterfactual);
+  number_field(w, "impact_rel", s.impact_vs_counterfactual_rel);
+  w.end_object();
+  w.key("did");
+  w.begin_object();
+  number_field(w, "effect", s.did.effect);
+  number_field(w, "relative", s.did.relative);
+  w.key("controls");
+  w.integer(static_cast<std::int64_t>(s.did.controls));
+  w.end_object();
+  w.end_object();
+}
+
+}  // namespace
+
+void append_enriched_json(std::string& out, const EnrichedEvent& e) {
+  JsonWriter w(out);
+  const Event& ev = e.event;
+  w.begin_object();
+  w.field("event_id", ev.id);
+  w.field("stage", e.provisional ? "provisional" : "final");
+  w.key("time");
+  w.time(ev.time);
+  w.field("service", ev.service);
+  w.field("category", to_string(ev.category));
+  w.field("type", ev.type);
+  w.field("severity", to_string(ev.severity));
+  w.field_if_set("pod", ev.pod);
+  w.field_if_set("node", ev.node);
+  w.field_if_set("message", ev.message);
+  w.key("window");
+  w.begin_object();
+  w.key("from");
+  w.time(e.window_before);
+  w.key("to");
+  w.time(e.window_after);
+  w.end_object();
+
+  const Verdict& v = e.verdict;
+  w.key("verdict");
+  w.begin_object();
+  w.field("kind", v.kind);
+  w.field("value", v.value);
+  w.field("sentence", v.sentence);
+  optional_field(w, "relief", v.relief);
+  optional_field(w, "time_to_relief_s", v.time_to_relief_s);
+  optional_field(w, "delay_s", v.delay_s);
+  optional_field(w, "requests_lost", v.requests_lost);
+  w.key("evidence");
+  w.begin_object();
+  for (const Evidence& x : v.evidence) number_field(w, x.name, x.value);
+  w.end_object();
+  w.end_object();
+
+  w.key("signals");
+  w.begin_array();
+  for (const SignalImpact& s : e.signals) signal(w, s);
+  w.end_array();
+
+  w.key("logs");
+  w.begin_array();
+  for (const LogEvidence& l : e.logs) {
+    w.begin_object();
+    w.field("template", l.template_text);
+    w.field("example", l.example);
+    w.field("severity", to_string(l.severity));
+    w.key("count");
+    w.integer(static_cast<std::int64_t>(l.count));
+    w.key("first");
+    w.time(l.first);
+    w.key("last");
+    w.time(l.last);
+    w.field_if_set("trace_id", l.trace_id);
+    w.end_object();
+  }
+  w.end_array();
+
+  w.key("spans");
+  w.begin_array();
+  for (const SpanEvidence& s : e.spans) {
+    w.begin_object();
+    w.field("name", s.name);
+    w.field("trace_id", s.trace_id);
+    w.field("span_id", s.span_id);
+    w.key("start");
+    w.time(s.start);
+    number_field(w, "duration_s", s.duration_s);
+    w.field("status", to_string(s.status));
+    w.end_object();
+  }
+  w.end_array();
+
+  w.key("related");
+  w.begin_array();
+  for (const RelatedEvent& r : e.related) {
+    w.begin_object();
+    w.field("id", r.id);
+    w.field("type", r.type);
+    w.field("service", r.service);
+    w.key("time");
+    w.time(r.time);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+}
+
+void append_incident_json(std::string& out, const Incident& inc) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.field("id", inc.id);
+  w.field("service", inc.service);
+  w.key("signal");
+  w.begin_object();
+  w.field("role", inc.role);
+  w.field("metric", inc.metric);
+  w.end_object();
+  w.key("start");
+  w.time(inc.start);
+  w.key("end");
+  if (inc.end) {
+    w.time(*inc.end);
+  } else {
+    w.null();
+  }
+  w.field("severity", inc.severity);
+  w.field("summary", inc.summary);
+  number_field(w, "baseline", inc.baseline);
+  number_field(w, "peak", inc.peak);
+  w.key("causes");
+  w.begin_array();
+  for (const Cause& c : inc.causes) {
+    w.begin_object();
+    w.key("rank");
+    w.integer(c.rank);
+    w.field("kind", c.kind);
+    w.field("service", c.service);
+    w.key("event_id");
+    if (c.kind == "event") {
+      w.string(c.event_id);
+    } else {
+      w.null();
+    }
+    w.key("type");
+    if (c.kind == "event") {
+      w.string(c.type);
+    } else {
+      w.null();
+    }
+    w.key("time");
+    w.time(c.time);
+    number_field(w, "score", c.score);
+    w.key("reasons");
+    w.begin_array();
+    for (const CauseReason& r : c.reasons) {
+      w.begin_object();
+      w.field("name", r.name);
+      number_field(w, "value", r.value);
+      w.field("sentence", r.sentence);
+      w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+}
+
+void append_dead_letter_json(std::string& out, const Record& record, const Error& reason) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.field("kind", record_kind(record));
+  w.field_if_set("field", reason.field);
+  w.field("reason", reason.reason);
+  w.key("record");
+  std::string encoded;
+  codec::encode_native(record, encoded);
+  w.raw(encoded);
+  w.end_object();
+}
+
+}  // namespace eventlens::correlate

@@ -1,0 +1,487 @@
+#include "correlate/stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace eventlens::correlate {
+
+namespace {
+
+constexpr TimeNs kMinute = 60 * kNanosPerSecond;
+constexpr TimeNs kHour = 60 * kMinute;
+constexpr TimeNs kDay = 24 * kHour;
+
+// The 95% band: 1.96 standard deviations, estimated as 1.4826 MAD.
+constexpr double kBandZ = 1.96;
+// Damping of the trend per step (Gardner & McKenzie's damped trend).
+constexpr double kPhi = 0.9;
+// How much history the trend is fitted on: long enough to see a slope
+// through scrape noise, short enough to follow the latest direction.
+constexpr TimeNs kTrendSpan = 30 * kMinute;
+// The level is the median of this many last points: one spike does not move it.
+constexpr std::size_t kLevelPoints = 5;
+// Hodges–Lehmann looks at every before x after pair; a side larger than this
+// is reduced to as many evenly spaced order statistics (<= 250k pairs).
+constexpr std::size_t kHodgesLehmannMaxSide = 500;
+
+// The points with a value, in time order (stable: equal times keep theirs).
+std::vector<Point> present_in_time_order(std::span<const Point> points) {
+  std::vector<Point> out;
+  out.reserve(points.size());
+  for (const Point& p : points) {
+    if (!std::isnan(p.value)) out.push_back(p);
+  }
+  const auto by_time = [](const Point& a, const Point& b) { return a.time < b.time; };
+  if (!std::is_sorted(out.begin(), out.end(), by_time)) std::stable_sort(out.begin(), out.end(), by_time);
+  return out;
+}
+
+std::vector<double> values_of(std::span<const Point> points) {
+  std::vector<double> out;
+  out.reserve(points.size());
+  for (const Point& p : points) out.push_back(p.value);
+  return out;
+}
+
+double median_of(std::vector<double> values) { return quantile_of(values, 0.5); }
+
+// Divided, not multiplied by 1e-9 (which no double holds exactly): whole
+// seconds stay whole, so equal slopes compare equal.
+double seconds_between(TimeNs earlier, TimeNs later) {
+  return static_cast<double>(later - earlier) / static_cast<double>(kNanosPerSecond);
+}
+
+// Theil–Sen over points that are already NaN-free and in time order, on at
+// most `max_points` of them.
+double theil_sen_sorted(std::span<const Point> points, std::size_t max_points) {
+  std::vector<Point> sample;
+  if (points.size() > max_points) {
+    // Evenly spaced by position, both ends kept: k (n-1) / (m-1).
+    const std::size_t n = points.size();
+    const std::size_t m = max_points;
+    sample.reserve(m);
+    for (std::size_t k = 0; k < m; ++k) sample.push_back(points[k * (n - 1) / (m - 1)]);
+    points = sample;
+  }
+  const std::size_t n = points.size();
+  std::vector<double> slopes;
+  slopes.reserve(n < 2 ? 0 : n * (n - 1) / 2);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      if (points[j].time == points[i].time) continue;
+      slopes.push_back((points[j].value - points[i].value) / seconds_between(points[i].time, points[j].time));
+    }
+  }
+  return quantile_of(slopes, 0.5);
+}
+
+// Lag-1 autocorrelation over points that are already NaN-free and in time order.
+double lag1_sorted(std::span<const Point> points) {
+  const std::size_t n = points.size();
+  if (n < 3) return kNaN;
+  const auto [lo, hi] = std::minmax_element(points.begin(), points.end(),
+                                            [](const Point& a, const Point& b) { return a.value < b.value; });
+  // Checked exactly: a mean of equal values can be off by an ulp, and the
+  // ratio of two rounding errors is no correlation.
+  if (lo->value == hi->value) return kNaN;
+  double sum = 0;
+  for (const Point& p : points) sum += p.value;
+  const double mean = sum / static_cast<double>(n);
+  double lagged = 0;
+  double squares = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = points[i].value - mean;
+    squares += d * d;
+    if (i + 1 < n) lagged += d * (points[i + 1].value - mean);
+  }
+  return lagged / squares;
+}
+
+// The size an autocorrelated sample is worth in independent values.
+double effective_size(std::span<const Point> sorted) {
+  if (sorted.empty()) return 0;
+  double r = lag1_sorted(sorted);
+  // Negative r would inflate n; a series alternating around its mean is rare
+  // in metrics and more likely noise in the estimate, so it counts as 0.
+  r = std::isnan(r) ? 0.0 : std::clamp(r, 0.0, 0.9);
+  return std::max(1.0, static_cast<double>(sorted.size()) * (1 - r) / (1 + r));
+}
+
+// `values` sorted, reduced to at most `m` evenly spaced order statistics.
+std::vector<double> order_statistics(std::vector<double> values, std::size_t m) {
+  std::sort(values.begin(), values.end());
+  if (values.size() <= m) return values;
+  std::vector<double> out;
+  out.reserve(m);
+  const std::size_t n = values.size();
+  for (std::size_t k = 0; k < m; ++k) out.push_back(values[k * (n - 1) / (m - 1)]);
+  return out;
+}
+
+double hodges_lehmann(std::vector<double> before, std::vector<double> after) {
+  if (before.empty() || after.empty()) return kNaN;
+  before = order_statistics(std::move(before), kHodgesLehmannMaxSide);
+  after = order_statistics(std::move(after), kHodgesLehmannMaxSide);
+  std::vector<double> differences;
+  differences.reserve(before.size() * after.size());
+  for (const double a : after) {
+    for (const double b : before) differences.push_back(a - b);
+  }
+  return quantile_of(differences, 0.5);
+}
+
+Forecast band_around(double mean, double mad, double widen, const char* method) {
+  const double half = kBandZ * kMadToSigma * mad * widen;
+  return Forecast{mean, mean - half, mean + half, method};
+}
+
+// The MAD of `residuals` when there are enough of them to trust, else of
+// the history's values.
+double spread_of(std::span<const double> residuals, std::span<const Point> history) {
+  if (residuals.size() >= 3) return robust_stats(residuals).mad;
+  const std::vector<double> values = values_of(history);
+  return robust_stats(values).mad;
+}
+
+// A sorted history with prefix sums, so that the mean over any time window
+// costs two binary searches.
+class WindowedSeries {
+ public:
+  explicit WindowedSeries(std::span<const Point> sorted) {
+    times_.reserve(sorted.size());
+    prefix_.reserve(sorted.size() + 1);
+    // Summed relative to the first value: a counter near 1e12 would otherwise
+    // lose the differences between windows in the running total.
+    origin_ = sorted.empty() ? 0.0 : sorted.front().value;
+    prefix_.push_back(0);
+    for (const Point& p : sorted) {
+      times_.push_back(p.time);
+      prefix_.push_back(prefix_.back() + (p.value - origin_));
+    }
+  }
+
+  // Returns the mean of the values in [a, b); NaN when there are none.
+  double mean_in(TimeNs a, TimeNs b) const {
+    const auto i = static_cast<std::size_t>(std::lower_bound(times_.begin(), times_.end(), a) - times_.begin());
+    const auto j = static_cast<std::size_t>(std::lower_bound(times_.begin(), times_.end(), b) - times_.begin());
+    if (j <= i) return kNaN;
+    return origin_ + (prefix_[j] - prefix_[i]) / static_cast<double>(j - i);
+  }
+
+ private:
+  std::vector<TimeNs> times_;
+  std::vector<double> prefix_;
+  double origin_ = 0;
+};
+
+// The seasonal-naive forecast of the mean over [a, b): the same window a day
+// earlier, moved by how much the last hour differs from that hour a day earlier.
+double seasonal_naive(const WindowedSeries& series, TimeNs a, TimeNs b) {
+  return series.mean_in(a - kDay, b - kDay) + (series.mean_in(a - kHour, a) - series.mean_in(a - kDay - kHour, a - kDay));
+}
+
+// Whether the history starts early enough for a seasonal forecast at `t`;
+// one step of slack, since samples need not sit on the exact boundary.
+bool reaches_a_day_and_an_hour_back(std::span<const Point> sorted, TimeNs t, TimeNs step) {
+  return sorted.front().time - step <= t - kDay - kHour;
+}
+
+// The damped-trend model fitted to a history prefix.
+struct DampedTrend {
+  double level;
+  TimeNs anchor;  // the time the level belongs to
+  double slope_per_step;
+};
+
+DampedTrend fit_damped_trend(std::span<const Point> sorted, TimeNs step) {
+  const std::size_t k = std::min(kLevelPoints, sorted.size());
+  const auto last = sorted.last(k);
+  const TimeNs end = sorted.back().time;
+  std::vector<double> offsets;  // from the last point, so that the median stays exact
+  offsets.reserve(k);
+  for (const Point& p : last) offsets.push_back(static_cast<double>(p.time - end));
+  const double anchor_offset = median_of(std::move(offsets));
+
+  const auto recent_begin = std::lower_bound(sorted.begin(), sorted.end(), end - kTrendSpan,
+                                             [](const Point& p, TimeNs t) { return p.time < t; });
+  double slope = theil_sen_sorted(std::span<const Point>(recent_begin, sorted.end()), kForecastTrendMaxPoints);
+  if (std::isnan(slope)) slope = 0;
+  return DampedTrend{median_of(values_of(last)), end + static_cast<TimeNs>(std::llround(anchor_offset)),
+                     slope * seconds_between(0, step)};
+}
+
+// level + slope * (phi + phi^2 + ... + phi^h), h = steps after the anchor.
+double damped_trend_at(const DampedTrend& model, TimeNs t, TimeNs step) {
+  const double h = static_cast<double>(t - model.anchor) / static_cast<double>(step);
+  if (h <= 0) return model.level;
+  return model.level + model.slope_per_step * kPhi * (1 - std::pow(kPhi, h)) / (1 - kPhi);
+}
+
+// The times the mean over [from, to) is taken at: from, from + step, ... < to,
+// or kForecastMaxSteps times evenly spread when the window holds more.
+std::vector<TimeNs> window_steps(TimeNs from, TimeNs to, TimeNs step) {
+  const std::uint64_t width = static_cast<std::uint64_t>(to - from);
+  const std::uint64_t count = (width - 1) / static_cast<std::uint64_t>(step) + 1;
+  std::vector<TimeNs> times;
+  if (count <= kForecastMaxSteps) {
+    times.reserve(count);
+    for (std::uint64_t k = 0; k < count; ++k) times.push_back(from + static_cast<TimeNs>(k) * step);
+  } else {
+    times.reserve(kForecastMaxSteps);
+    const double spacing = static_cast<double>(width) / static_cast<double>(kForecastMaxSteps);
+    for (std::size_t k = 0; k < kForecastMaxSteps; ++k) {
+      times.push_back(from + static_cast<TimeNs>(std::llround(static_cast<double>(k) * spacing)));
+    }
+  }
+  return times;
+}
+
+// The median positive spacing of sorted points; 0 when all times are equal.
+TimeNs median_spacing(std::span<const Point> sorted) {
+  std::vector<double> gaps;
+  gaps.reserve(sorted.size());
+  for (std::size_t i = 1; i < sorted.size(); ++i) {
+    if (sorted[i].time > sorted[i - 1].time) gaps.push_back(static_cast<double>(sorted[i].time - sorted[i - 1].time));
+  }
+  const double median = quantile_of(gaps, 0.5);
+  return std::isnan(median) ? 0 : static_cast<TimeNs>(std::llround(median));
+}
+
+Forecast forecast_seasonal(std::span<const Point> sorted, TimeNs from, TimeNs to, TimeNs step) {
+  const WindowedSeries series(sorted);
+  const double mean = seasonal_naive(series, from, to);
+  if (std::isnan(mean)) return Forecast{kNaN, kNaN, kNaN, "none"};
+  // One step ahead: each point forecast from the day and hour before it.
+  std::vector<double> residuals;
+  for (const Point& p : sorted) {
+    if (!reaches_a_day_and_an_hour_back(sorted, p.time, step)) continue;
+    const double predicted = seasonal_naive(series, p.time, p.time + step);
+    if (!std::isnan(predicted)) residuals.push_back(p.value - predicted);
+  }
+  return band_around(mean, spread_of(residuals, sorted), 1.0, "seasonal_naive");
+}
+
+Forecast forecast_damped_trend(std::span<const Point> sorted, TimeNs from, TimeNs to, TimeNs step) {
+  const DampedTrend model = fit_damped_trend(sorted, step);
+  const std::vector<TimeNs> times = window_steps(from, to, step);
+  const TimeNs last = sorted.back().time;
+  double sum = 0;
+  double horizon = 0;
+  for (const TimeNs t : times) {
+    sum += damped_trend_at(model, t, step);
+    horizon += static_cast<double>(t - last) / static_cast<double>(step);
+  }
+  const double count = static_cast<double>(times.size());
+  // One step ahead over the last points, each from the points before it (the
+  // method needs 3).
+  std::vector<double> residuals;
+  const std::size_t first = std::max<std::size_t>(3, sorted.size() - std::min(sorted.size(), kForecastResidualPoints));
+  for (std::size_t i = first; i < sorted.size(); ++i) {
+    const DampedTrend fitted = fit_damped_trend(sorted.first(i), step);
+    residuals.push_back(sorted[i].value - damped_trend_at(fitted, sorted[i].time, step));
+  }
+  // Errors of a trend extrapolation grow with the horizon, like a random walk's.
+  const double widen = std::sqrt(std::max(1.0, horizon / count));
+  return band_around(sum / count, spread_of(residuals, sorted), widen, "damped_trend");
+}
+
+Forecast forecast_last_level(std::span<const Point> sorted) {
+  const std::vector<double> values = values_of(sorted);
+  const Robust r = robust_stats(values);
+  if (values.size() < 2) return Forecast{r.median, kNaN, kNaN, "last_level"};
+  return band_around(r.median, r.mad, 1.0, "last_level");
+}
+
+}  // namespace
+
+double quantile_of(std::vector<double>& values, double q) {
+  if (std::isnan(q)) return kNaN;
+  const auto end = std::partition(values.begin(), values.end(), [](double v) { return !std::isnan(v); });
+  const auto n = static_cast<std::size_t>(end - values.begin());
+  if (n == 0) return kNaN;
+  const double h = static_cast<double>(n - 1) * std::clamp(q, 0.0, 1.0);
+  const auto lo = static_cast<std::size_t>(std::floor(h));
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(lo), end);
+  const double x_lo = values[lo];
+  const double fraction = h - static_cast<double>(lo);
+  if (fraction == 0 || lo + 1 >= n) return x_lo;
+  // nth_element leaves the larger values after `lo`, unordered.
+  const double x_hi = *std::min_element(values.begin() + static_cast<std::ptrdiff_t>(lo + 1), end);
+  return x_lo + fraction * (x_hi - x_lo);
+}
+
+Summary summarize(std::span<const Point> points) {
+  const std::vector<Point> sorted = present_in_time_order(points);
+  Summary s;
+  s.n = sorted.size();
+  if (s.n == 0) return s;
+  std::vector<double> values = values_of(sorted);
+  double sum = 0;
+  for (const double v : values) sum += v;
+  s.mean = sum / static_cast<double>(s.n);
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  s.min = *lo;
+  s.max = *hi;
+  s.p50 = quantile_of(values, 0.5);
+  s.p95 = quantile_of(values, 0.95);
+  s.slope_per_s = theil_sen_sorted(sorted, kTheilSenMaxPoints);
+  return s;
+}
+
+double theil_sen_slope(std::span<const Point> points) {
+  return theil_sen_sorted(present_in_time_order(points), kTheilSenMaxPoints);
+}
+
+double lag1_autocorrelation(std::span<const Point> points) {
+  return lag1_sorted(present_in_time_order(points));
+}
+
+Robust robust_stats(std::span<const double> values) {
+  std::vector<double> present;
+  present.reserve(values.size());
+  for (const double v : values) {
+    if (!std::isnan(v)) present.push_back(v);
+  }
+  const double median = quantile_of(present, 0.5);
+  for (double& v : present) v = std::fabs(v - median);
+  return Robust{median, quantile_of(present, 0.5)};
+}
+
+// The statistic. With n1 = |before|, n2 = |after|, N = n1 + n2, values ranked
+// together (mid-ranks for ties), R2 the rank sum of `after`:
+//   U  = R2 - n2 (n2 + 1) / 2            (pairs where after > before, ties 1/2)
+//   A  = U / (n1 n2)                     (the same, as a probability; n-free)
+//   c  = 1 - sum_ties (t^3 - t) / (N^3 - N)   (variance share left by ties)
+// The textbook variance of A is (N + 1) c / (12 n1 n2); here it is taken at
+// the effective sizes e1, e2 (see shift_test in stats.h):
+//   Var(A) = (e1 + e2 + 1) c / (12 e1 e2)
+// and with the continuity correction of half a pair on the U scale
+//   z = sign(U - n1 n2 / 2) * max(0, |U - n1 n2 / 2| - 1/2) / (n1 n2) / sqrt(Var(A)),
+//   p = erfc(|z| / sqrt(2)).
+// With e = n this is the usual tie-corrected normal approximation exactly
+// (scipy.stats.mannwhitneyu, method="asymptotic", use_continuity=True).
+ShiftTest shift_test(std::span<const Point> before, std::span<const Point> after) {
+  const std::vector<Point> b = present_in_time_order(before);
+  const std::vector<Point> a = present_in_time_order(after);
+  ShiftTest test{"mann_whitney_u_effective_n", 0.0, 1.0, effective_size(b), effective_size(a),
+                 hodges_lehmann(values_of(b), values_of(a))};
+  if (b.size() < 2 || a.size() < 2) return test;
+
+  struct Ranked {
+    double value;
+    bool is_after;
+  };
+  std::vector<Ranked> all;
+  all.reserve(b.size() + a.size());
+  for (const Point& p : b) all.push_back({p.value, false});
+  for (const Point& p : a) all.push_back({p.value, true});
+  std::sort(all.begin(), all.end(), [](const Ranked& x, const Ranked& y) { return x.value < y.value; });
+
+  double after_rank_sum = 0;
+  double ties = 0;  // sum of t^3 - t over groups of t equal values
+  for (std::size_t i = 0; i < all.size();) {
+    std::size_t j = i;
+    std::size_t after_in_group = 0;
+    for (; j < all.size() && all[j].value == all[i].value; ++j) after_in_group += all[j].is_after ? 1 : 0;
+    const double t = static_cast<double>(j - i);
+    const double mid_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2;
+    after_rank_sum += mid_rank * static_cast<double>(after_in_group);
+    ties += t * t * t - t;
+    i = j;
+  }
+
+  const double n1 = static_cast<double>(b.size());
+  const double n2 = static_cast<double>(a.size());
+  const double total = n1 + n2;
+  const double u = after_rank_sum - n2 * (n2 + 1) / 2;
+  const double left_by_ties = 1 - ties / (total * total * total - total);
+  if (left_by_ties <= 0) return test;  // every value equal: nothing moved
+  const double e1 = test.n_eff_before;
+  const double e2 = test.n_eff_after;
+  const double sd = std::sqrt((e1 + e2 + 1) * left_by_ties / (12 * e1 * e2));
+  const double distance = u - n1 * n2 / 2;
+  const double corrected = std::max(0.0, std::fabs(distance) - 0.5) / (n1 * n2);
+  test.statistic = std::copysign(corrected / sd, distance);
+  test.p_value = std::erfc(std::fabs(test.statistic) / std::sqrt(2.0));
+  return test;
+}
+
+Forecast forecast_mean(std::span<const Point> history, TimeNs from, TimeNs to) {
+  const Forecast none{kNaN, kNaN, kNaN, "none"};
+  if (to <= from) return none;
+  std::vector<Point> sorted = present_in_time_order(history);
+  sorted.erase(std::lower_bound(sorted.begin(), sorted.end(), from,
+                                [](const Point& p, TimeNs t) { return p.time < t; }),
+               sorted.end());
+  if (sorted.empty()) return none;
+  const TimeNs step = median_spacing(sorted);
+  if (sorted.size() < 3 || step <= 0) return forecast_last_level(sorted);
+  if (reaches_a_day_and_an_hour_back(sorted, from, step) && sorted.back().time + step >= to - kDay) {
+    const Forecast seasonal = forecast_seasonal(sorted, from, to, step);
+    if (!std::isnan(seasonal.mean)) return seasonal;
+  }
+  return forecast_damped_trend(sorted, from, to, step);
+}
+
+DidEstimate difference_in_differences(double before_t, double after_t,
+                                      std::span<const std::pair<double, double>> controls_before_after) {
+  double change_sum = 0;
+  std::size_t used = 0;
+  for (const auto& [before, after] : controls_before_after) {
+    if (!std::isfinite(before) || !std::isfinite(after)) continue;
+    change_sum += after - before;
+    ++used;
+  }
+  if (used == 0) return DidEstimate{kNaN, kNaN, 0};
+  const double effect = (after_t - before_t) - change_sum / static_cast<double>(used);
+  const double relative = before_t == 0 ? kNaN : effect / std::fabs(before_t);
+  return DidEstimate{effect, relative, used};
+}
+
+ChangePoint best_change_point(std::span<const double> values, std::size_t min_segment) {
+  std::vector<std::size_t> index;
+  std::vector<double> x;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (std::isnan(values[i])) continue;
+    index.push_back(i);
+    x.push_back(values[i]);
+  }
+  const std::size_t n = x.size();
+  double sum = 0;
+  for (const double v : x) sum += v;
+  const double mean = n == 0 ? kNaN : sum / static_cast<double>(n);
+  const ChangePoint none{0, mean, mean, 0.0};
+  min_segment = std::max<std::size_t>(1, min_segment);
+  if (min_segment > n / 2) return none;  // not n < 2 min_segment: that can overflow
+  if (std::all_of(x.begin(), x.end(), [&](double v) { return v == x.front(); })) return none;
+
+  // Centred on the mean, the SSE a split removes is k m1^2 + (n - k) m2^2,
+  // m1 and m2 the centred means of the two segments.
+  std::vector<double> prefix(n + 1, 0.0);
+  double total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double c = x[i] - mean;
+    prefix[i + 1] = prefix[i] + c;
+    total += c * c;
+  }
+  std::size_t best = 0;
+  double best_reduction = 0;
+  double best_m1 = 0;
+  double best_m2 = 0;
+  for (std::size_t k = min_segment; k + min_segment <= n; ++k) {
+    const double m1 = prefix[k] / static_cast<double>(k);
+    const double m2 = (prefix[n] - prefix[k]) / static_cast<double>(n - k);
+    const double reduction = static_cast<double>(k) * m1 * m1 + static_cast<double>(n - k) * m2 * m2;
+    if (reduction > best_reduction) {
+      best = k;
+      best_reduction = reduction;
+      best_m1 = m1;
+      best_m2 = m2;
+    }
+  }
+  if (best == 0) return none;
+  return ChangePoint{index[best], mean + best_m1, mean + best_m2, std::min(1.0, best_reduction / total)};
+}
+
+}  // namespace eventlens::correlate

@@ -1,0 +1,254 @@
+// One shard of the stream engine: the keyed, event-time state of the services
+// whose records it receives (in the Kafka mode, the services of its
+// partitions). It reads records, advances the watermark, turns matching metric
+// samples into per-service signals on fixed steps, keeps recent logs, spans
+// and events per service, learns the service graph from traces, and tells its
+// observer (correlation) when an event arrives and when a step becomes final.
+//
+// Records are expected roughly in event-time order per input; see
+// docs/engine.md for the late-record policy. Single-threaded: a shard is
+// owned by one thread, and its observer is called on that thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "model/records.h"
+#include "model/result.h"
+#include "stream/config.h"
+#include "stream/interner.h"
+#include "stream/point.h"
+#include "stream/ring.h"
+#include "stream/watermark.h"
+
+namespace eventlens::stream {
+
+class StateWriter;
+class StateReader;
+
+using SeriesId = std::uint32_t;
+using SignalId = std::uint32_t;
+
+// What a shard tells correlation. Calls happen inside Shard::push / flush.
+class ShardObserver {
+ public:
+  virtual ~ShardObserver() = default;
+  // An event was stored in its service's context. `late`: it arrived behind
+  // the watermark (its before-window is in the past already).
+  virtual void on_event(const Event& event, bool late) = 0;
+  // Every signal now has its final value for the step starting at `step_start`.
+  virtual void on_step(TimeNs step_start) = 0;
+  // A record was refused; it goes to the dead-letter output with `reason`.
+  virtual void on_dead_letter(const Record& record, const Error& reason) = 0;
+};
+
+struct ShardCounters {
+  std::uint64_t records = 0;
+  std::uint64_t events = 0;
+  std::uint64_t samples = 0;
+  std::uint64_t samples_unmatched = 0;  // no signal reads this metric (or no service label)
+  std::uint64_t logs = 0;
+  std::uint64_t spans = 0;
+  std::uint64_t late = 0;               // behind the watermark, still used
+  std::uint64_t dead_letters = 0;       // refused
+  std::uint64_t series_expired = 0;
+};
+
+// A warning-or-worse log line kept for the evidence of events nearby.
+struct LogEntry {
+  TimeNs time = 0;
+  Severity severity = Severity::info;
+  std::uint64_t template_hash = 0;  // the body with numbers, ids and quoted text masked
+  std::string body;
+  std::string trace_id;
+};
+
+struct SpanEntry {
+  TimeNs start = 0;
+  TimeNs end = 0;
+  SpanStatus status = SpanStatus::unset;
+  std::string name;
+  std::string trace_id;
+  std::string span_id;
+};
+
+struct EventEntry {
+  TimeNs time = 0;
+  Category category = Category::other;
+  Severity severity = Severity::info;
+  std::string id;
+  std::string type;
+  std::string pod;
+  std::string node;
+};
+
+// What a shard keeps per service besides its signals.
+struct ServiceContext {
+  Ring<LogEntry> logs;
+  Ring<SpanEntry> spans;
+  Ring<EventEntry> events;
+  std::vector<SignalId> signals;
+  TimeNs last_seen = 0;
+};
+
+class Shard {
+ public:
+  Shard(StreamConfig config, ShardObserver& observer);
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  // Registers an input (a file, a partition) and returns its index.
+  std::size_t add_input();
+  // Reads one record of `input`.
+  void push(std::size_t input, const Record& record);
+  // The input will send nothing older than `t` (its next record is at `t`,
+  // or a live source's heartbeat): event time may move on without a record.
+  void heartbeat(std::size_t input, TimeNs t);
+  // The input has ended or gone idle (it stops holding the watermark back).
+  void set_idle(std::size_t input, bool idle);
+  // End of the stream: event time jumps to the newest record seen, and every
+  // step up to it becomes final.
+  void flush();
+
+  // ---- state, read by correlation ----
+  const StreamConfig& config() const { return config_; }
+  TimeNs watermark() const { return watermark_.current(); }
+  // Steps that start before this are final.
+  TimeNs final_until() const { return final_until_step_ * config_.step; }
+  TimeNs step_of(TimeNs t) const { return floor_div(t, config_.step) * config_.step; }
+  const ShardCounters& counters() const { return counters_; }
+  Interner& strings() { return strings_; }
+  const Interner& strings() const { return strings_; }
+
+  // Services with any state, in order of first appearance (id 0: records
+  // without a service, e.g. node events).
+  const std::vector<StringId>& services() const { return service_order_; }
+  const ServiceContext* context(StringId service) const;
+
+  std::size_t signal_count() const { return signals_.size(); }
+  const SignalSpec& spec(SignalId s) const { return config_.signals[signals_[s].spec]; }
+  StringId service_of(SignalId s) const { return signals_[s].service; }
+  // Final values of a signal for steps starting in [from, to); missing steps
+  // are left out. Appends to `out`.
+  void signal_points(SignalId s, TimeNs from, TimeNs to, std::vector<Point>& out) const;
+  // The final value at the step starting at `step_start` (NaN when missing).
+  double signal_value(SignalId s, TimeNs step_start) const;
+  // Live series feeding a signal (denominators of ratios left out).
+  std::vector<SeriesId> series_of(SignalId s) const;
+  StringId pod_of(SeriesId series) const { return series_[series].pod; }
+  // Per-step values of one series in [from, to), open steps included.
+  void series_points(SeriesId series, TimeNs from, TimeNs to, std::vector<Point>& out) const;
+
+  // The service graph learned from traces: caller -> callee, with the
+  // number of calls seen.
+  const std::unordered_map<std::uint64_t, std::uint64_t>& call_edges() const { return call_edges_; }
+  static std::uint64_t edge_key(StringId caller, StringId callee) {
+    return (std::uint64_t{caller} << 32) | callee;
+  }
+
+  // Bytes of state held (series, rings, signals, contexts), for benchmarks.
+  std::size_t state_bytes() const;
+  std::size_t live_series() const { return series_index_.size(); }
+
+  // Checkpoints: the whole state, written and read back exactly.
+  void save(StateWriter& out) const;
+  Status load(StateReader& in);
+
+  static TimeNs floor_div(TimeNs a, TimeNs b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+ private:
+  struct SeriesKey {
+    std::uint64_t lo = 0, hi = 0;
+    friend bool operator==(const SeriesKey&, const SeriesKey&) = default;
+  };
+  struct SeriesKeyHash {
+    std::size_t operator()(const SeriesKey& k) const { return static_cast<std::size_t>(k.lo ^ (k.hi * 0x9E3779B97F4A7C15ull)); }
+  };
+  struct Series {
+    SeriesKey key;
+    SignalId signal = 0;
+    StringId pod = 0;
+    std::uint32_t group = 0;   // histograms: the bucket set this `le` belongs to
+    bool denominator = false;  // the ratio_of counter of an error ratio
+    bool live = false;
+    bool ring_started = false;
+    double le = 0;             // histograms: the bucket's upper bound
+    TimeNs last_time = kNoTime;
+    double last_raw = 0;       // counters: the previous raw value
+    std::int64_t newest_step = 0;
+    std::uint32_t ring = 0;    // offset into ring_pool_
+  };
+  struct Signal {
+    StringId service = 0;
+    std::uint16_t spec = 0;
+    std::vector<SeriesId> members;
+    std::vector<float> history;  // ring over steps, history_len_
+    std::int64_t newest_step = 0;
+    bool has_history = false;
+  };
+  // The signals a metric name feeds: (spec, as denominator?).
+  struct NameRoute {
+    std::uint16_t spec;
+    bool denominator;
+  };
+
+  void start_at(TimeNs first_record_time);
+  void push_event(std::size_t input, const Event& e, const Record& r);
+  void push_sample(std::size_t input, const MetricSample& m, const Record& r);
+  void push_log(std::size_t input, const LogRecord& l, const Record& r);
+  void push_span(std::size_t input, const Span& s, const Record& r);
+  void dead_letter(const Record& r, std::string field, std::string reason);
+  // Returns false (and dead-letters) when the record is too late to use.
+  bool admit(std::size_t input, TimeNs t, const Record& r, TimeNs oldest_usable);
+  void advance();
+  void finalize_step(std::int64_t step);
+  void expire_series();
+  ServiceContext& context_for(StringId service);
+  StringId service_of_labels(const Labels& labels) const;
+  SignalId signal_for(StringId service, std::uint16_t spec);
+  Result<SeriesId> series_for(const MetricSample& m, StringId service, const NameRoute& route);
+  void write_series(Series& s, std::int64_t step, float value);
+  float series_slot(const Series& s, std::int64_t step) const;
+  double compute_signal(const Signal& sig, std::int64_t step) const;
+  void remember_span(const Span& s, StringId service);
+
+  StreamConfig config_;
+  ShardObserver& observer_;
+  WatermarkTracker watermark_;
+  std::int64_t final_until_step_ = 0;
+  bool started_ = false;
+  std::int64_t ring_len_ = 0;
+  std::int64_t history_len_ = 0;
+  ShardCounters counters_;
+  Interner strings_;
+
+  std::unordered_map<std::string_view, std::vector<NameRoute>> routes_;
+  std::unordered_map<SeriesKey, SeriesId, SeriesKeyHash> series_index_;
+  std::vector<Series> series_;
+  std::vector<SeriesId> free_series_;
+  std::vector<float> ring_pool_;
+  std::unordered_map<std::uint64_t, SignalId> signal_index_;  // (service, spec)
+  std::vector<Signal> signals_;
+  std::unordered_map<std::uint64_t, std::uint32_t> histogram_groups_;
+
+  std::unordered_map<StringId, ServiceContext> contexts_;
+  std::vector<StringId> service_order_;
+
+  // Span id -> service of recent spans, and children waiting for a parent
+  // that has not arrived yet; two generations, swapped every series_ttl, so
+  // memory stays bounded without per-entry timestamps.
+  struct SpanGeneration {
+    std::unordered_map<std::uint64_t, StringId> services;
+    std::unordered_multimap<std::uint64_t, StringId> orphans;  // parent span -> child service
+  };
+  std::array<SpanGeneration, 2> span_generations_;
+  TimeNs span_generation_start_ = kNoTime;
+  std::unordered_map<std::uint64_t, std::uint64_t> call_edges_;
+};
+
+}  // namespace eventlens::stream

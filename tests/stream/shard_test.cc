@@ -1,0 +1,261 @@
+#include "stream/shard.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "stream/log_template.h"
+#include "stream/watermark.h"
+
+namespace eventlens::stream {
+namespace {
+
+constexpr TimeNs kT0 = 1'700'000'000LL * kSecond;  // a step boundary for 15 s steps? (1.7e9 % 15 == 5)
+
+struct Recorder : ShardObserver {
+  std::vector<TimeNs> steps;
+  std::vector<std::string> events;
+  std::vector<std::string> dead;
+  void on_event(const Event& e, bool late) override { events.push_back(e.id + (late ? " late" : "")); }
+  void on_step(TimeNs t) override { steps.push_back(t); }
+  void on_dead_letter(const Record&, const Error& reason) override { dead.push_back(reason.to_string()); }
+};
+
+MetricSample sample(std::string name, Labels labels, TimeNs t, double v) {
+  MetricSample m;
+  m.name = std::move(name);
+  m.labels = std::move(labels);
+  m.time = t;
+  m.value = v;
+  return m;
+}
+
+StreamConfig config_with(std::vector<SignalSpec> signals) {
+  StreamConfig c;
+  c.step = 15 * kSecond;
+  c.max_out_of_orderness = 15 * kSecond;
+  c.signals = std::move(signals);
+  return c;
+}
+
+SignalSpec spec(std::string role, std::string metric, SeriesKind kind, Aggregate agg, Labels match = {}) {
+  SignalSpec s;
+  s.role = std::move(role);
+  s.metric = std::move(metric);
+  s.kind = kind;
+  s.aggregate = agg;
+  s.match = std::move(match);
+  return s;
+}
+
+TimeNs step_start() { return kT0 - kT0 % (15 * kSecond); }
+
+TEST(Watermark, IsTheSlowestActiveInputMinusTheBound) {
+  WatermarkTracker w(10);
+  const auto a = w.add_input(), b = w.add_input();
+  w.observe(a, 100);
+  EXPECT_EQ(w.current(), kNoTime) << "b has shown nothing yet and may send anything";
+  w.observe(b, 50);
+  EXPECT_EQ(w.current(), 40);
+  w.observe(b, 200);
+  EXPECT_EQ(w.current(), 90);
+  w.set_idle(a, true);
+  EXPECT_EQ(w.current(), 190) << "an idle input no longer holds it back";
+  w.set_idle(a, false);
+  EXPECT_EQ(w.current(), 190) << "it never goes backwards";
+  w.set_idle(a, true);
+  w.set_idle(b, true);
+  EXPECT_EQ(w.current(), 200) << "all idle: event time reaches the newest record";
+}
+
+TEST(Shard, GaugeSignalTakesTheAggregateOfPodsPerStep) {
+  Recorder obs;
+  Shard shard(config_with({spec("latency", "lat", SeriesKind::gauge, Aggregate::max)}), obs);
+  const auto in = shard.add_input();
+  const TimeNs t = step_start();
+  for (int k = 0; k < 8; ++k) {
+    shard.push(in, sample("lat", {{"pod", "a"}, {"service", "web"}}, t + k * 15 * kSecond, 0.1 + k));
+    shard.push(in, sample("lat", {{"pod", "b"}, {"service", "web"}}, t + k * 15 * kSecond + kSecond, 0.5 + k));
+  }
+  shard.flush();
+  ASSERT_EQ(shard.signal_count(), 1u);
+  std::vector<Point> pts;
+  shard.signal_points(0, t, t + 8 * 15 * kSecond, pts);
+  ASSERT_EQ(pts.size(), 8u);
+  for (int k = 0; k < 8; ++k) {
+    EXPECT_EQ(pts[k].time, t + k * 15 * kSecond);
+    EXPECT_NEAR(pts[k].value, 0.5 + k, 1e-6);
+  }
+  EXPECT_EQ(shard.series_of(0).size(), 2u);
+  // Steps are announced in order, each once.
+  for (std::size_t i = 1; i < obs.steps.size(); ++i) EXPECT_EQ(obs.steps[i], obs.steps[i - 1] + 15 * kSecond);
+  EXPECT_EQ(obs.steps.back(), t + 7 * 15 * kSecond);
+}
+
+TEST(Shard, CounterSignalIsARateAndSurvivesAReset) {
+  Recorder obs;
+  Shard shard(config_with({spec("throughput", "req_total", SeriesKind::counter, Aggregate::sum)}), obs);
+  const auto in = shard.add_input();
+  const TimeNs t = step_start();
+  const double values[] = {100, 250, 400, 30, 180};  // reset after the third
+  for (int k = 0; k < 5; ++k) shard.push(in, sample("req_total", {{"service", "api"}}, t + k * 15 * kSecond, values[k]));
+  shard.flush();
+  std::vector<Point> pts;
+  shard.signal_points(0, t, t + 5 * 15 * kSecond, pts);
+  ASSERT_EQ(pts.size(), 4u) << "the first sample gives no rate";
+  EXPECT_NEAR(pts[0].value, 10.0, 1e-6);
+  EXPECT_NEAR(pts[1].value, 10.0, 1e-6);
+  EXPECT_NEAR(pts[2].value, 2.0, 1e-6) << "after a reset the counter counted from zero";
+  EXPECT_NEAR(pts[3].value, 10.0, 1e-6);
+}
+
+TEST(Shard, ErrorRatioDividesTwoCounters) {
+  Recorder obs;
+  auto errors = spec("errors", "err_total", SeriesKind::counter, Aggregate::sum);
+  errors.ratio_of = "req_total";
+  Shard shard(config_with({errors}), obs);
+  const auto in = shard.add_input();
+  const TimeNs t = step_start();
+  for (int k = 0; k < 4; ++k) {
+    shard.push(in, sample("err_total", {{"service", "api"}}, t + k * 15 * kSecond, 3.0 * k));
+    shard.push(in, sample("req_total", {{"service", "api"}}, t + k * 15 * kSecond, 150.0 * k));
+  }
+  shard.flush();
+  std::vector<Point> pts;
+  shard.signal_points(0, t, t + 4 * 15 * kSecond, pts);
+  ASSERT_EQ(pts.size(), 3u);
+  for (const Point& p : pts) EXPECT_NEAR(p.value, 0.02, 1e-6);
+}
+
+TEST(Shard, HistogramSignalReadsTheQuantileFromBucketRates) {
+  Recorder obs;
+  auto h = spec("latency", "dur", SeriesKind::histogram, Aggregate::max);
+  h.quantile = 0.5;
+  Shard shard(config_with({h}), obs);
+  const auto in = shard.add_input();
+  const TimeNs t = step_start();
+  // Per step: 10 requests <= 0.1 s, 10 more <= 0.2 s, none beyond.
+  for (int k = 0; k < 3; ++k) {
+    const TimeNs at = t + k * 15 * kSecond;
+    shard.push(in, sample("dur_bucket", {{"le", "0.1"}, {"service", "api"}}, at, 10.0 * k));
+    shard.push(in, sample("dur_bucket", {{"le", "0.2"}, {"service", "api"}}, at, 20.0 * k));
+    shard.push(in, sample("dur_bucket", {{"le", "+Inf"}, {"service", "api"}}, at, 20.0 * k));
+  }
+  shard.flush();
+  std::vector<Point> pts;
+  shard.signal_points(0, t, t + 3 * 15 * kSecond, pts);
+  ASSERT_EQ(pts.size(), 2u);
+  EXPECT_NEAR(pts[0].value, 0.1, 1e-6) << "rank 10 of 20 is the top of the first bucket";
+}
+
+TEST(Shard, LateAndOutOfOrderSamplesGoToDeadLetterWithAReason) {
+  Recorder obs;
+  Shard shard(config_with({spec("latency", "lat", SeriesKind::gauge, Aggregate::max)}), obs);
+  const auto in = shard.add_input();
+  const TimeNs t = step_start();
+  for (int k = 0; k < 10; ++k) shard.push(in, sample("lat", {{"service", "web"}}, t + k * 15 * kSecond, 1));
+  // Same series, older than its newest sample, but its step still open.
+  shard.push(in, sample("lat", {{"service", "web"}}, t + 9 * 15 * kSecond - kSecond, 1));
+  // A new series, far behind the watermark: its step is final.
+  shard.push(in, sample("lat", {{"pod", "x"}, {"service", "web"}}, t, 1));
+  ASSERT_EQ(obs.dead.size(), 2u);
+  EXPECT_NE(obs.dead[0].find("out of order"), std::string::npos) << obs.dead[0];
+  EXPECT_NE(obs.dead[1].find("late"), std::string::npos) << obs.dead[1];
+  EXPECT_EQ(shard.counters().dead_letters, 2u);
+}
+
+TEST(Shard, UnmatchedSamplesAreCountedNotStored) {
+  Recorder obs;
+  Shard shard(config_with({spec("latency", "lat", SeriesKind::gauge, Aggregate::max, {{"quantile", "0.95"}})}), obs);
+  const auto in = shard.add_input();
+  shard.push(in, sample("other", {{"service", "web"}}, step_start(), 1));
+  shard.push(in, sample("lat", {{"quantile", "0.95"}}, step_start(), 1));  // no service label
+  shard.push(in, sample("lat", {{"quantile", "0.5"}, {"service", "web"}}, step_start(), 1));
+  EXPECT_EQ(shard.counters().samples_unmatched, 2u);
+  EXPECT_EQ(shard.live_series(), 0u) << "the quantile selector does not match";
+}
+
+TEST(Shard, SeriesThatStopReportingExpire) {
+  Recorder obs;
+  auto c = config_with({spec("latency", "lat", SeriesKind::gauge, Aggregate::max)});
+  c.series_ttl = 5 * 60 * kSecond;
+  c.series_window = 2 * 60 * kSecond;
+  Shard shard(c, obs);
+  const auto in = shard.add_input();
+  const TimeNs t = step_start();
+  shard.push(in, sample("lat", {{"pod", "old"}, {"service", "web"}}, t, 1));
+  for (int k = 1; k < 60; ++k) shard.push(in, sample("lat", {{"pod", "new"}, {"service", "web"}}, t + k * 15 * kSecond, 1));
+  EXPECT_EQ(shard.live_series(), 1u);
+  EXPECT_EQ(shard.counters().series_expired, 1u);
+}
+
+TEST(Shard, LearnsCallEdgesFromSpansInEitherArrivalOrder) {
+  Recorder obs;
+  Shard shard(config_with({}), obs);
+  const auto in = shard.add_input();
+  auto span = [](std::string service, std::string id, std::string parent, TimeNs t) {
+    Span s;
+    s.trace_id = "t1";
+    s.span_id = std::move(id);
+    s.parent_span_id = std::move(parent);
+    s.service = std::move(service);
+    s.start = t;
+    s.end = t + kSecond;
+    return s;
+  };
+  const TimeNs t = step_start();
+  shard.push(in, span("frontend", "a", "", t));
+  shard.push(in, span("checkout", "b", "a", t + 1));   // parent known
+  shard.push(in, span("db", "d", "c", t + 2));         // parent not yet seen
+  shard.push(in, span("inventory", "c", "b", t + 3));  // resolves the orphan
+  const auto& edges = shard.call_edges();
+  auto id = [&](const char* s) { return shard.strings().find(s); };
+  EXPECT_EQ(edges.size(), 3u);
+  EXPECT_EQ(edges.count(Shard::edge_key(id("frontend"), id("checkout"))), 1u);
+  EXPECT_EQ(edges.count(Shard::edge_key(id("checkout"), id("inventory"))), 1u);
+  EXPECT_EQ(edges.count(Shard::edge_key(id("inventory"), id("db"))), 1u);
+}
+
+TEST(Shard, KeepsWarningLogsAndEventsPerService) {
+  Recorder obs;
+  Shard shard(config_with({}), obs);
+  const auto in = shard.add_input();
+  LogRecord info;
+  info.service = "api";
+  info.time = step_start();
+  info.body = "GET / 200";
+  LogRecord err = info;
+  err.severity = Severity::error;
+  err.body = "timeout after 2000 ms calling db-7f9c";
+  shard.push(in, info);
+  shard.push(in, err);
+  Event e;
+  e.id = "e1";
+  e.service = "api";
+  e.type = "deploy";
+  e.time = step_start() + kSecond;
+  shard.push(in, e);
+  const ServiceContext* ctx = shard.context(shard.strings().find("api"));
+  ASSERT_NE(ctx, nullptr);
+  ASSERT_EQ(ctx->logs.size(), 1u);
+  EXPECT_EQ(ctx->logs[0].body, err.body);
+  ASSERT_EQ(ctx->events.size(), 1u);
+  EXPECT_EQ(ctx->events[0].type, "deploy");
+  EXPECT_EQ(obs.events, std::vector<std::string>{"e1"});
+  LogRecord nameless = err;
+  nameless.service.clear();
+  shard.push(in, nameless);
+  ASSERT_EQ(obs.dead.size(), 1u);
+  EXPECT_EQ(obs.dead[0].rfind("service:", 0), 0u) << obs.dead[0];
+}
+
+TEST(LogTemplate, MasksWordsWithDigits) {
+  std::string t;
+  append_log_template("timeout after 2000 ms calling db-7f9c (attempt 3)", t);
+  EXPECT_EQ(t, "timeout after # ms calling # (attempt #)");
+  EXPECT_EQ(log_template_hash("timeout after 12 ms calling db-1"), log_template_hash("timeout after 99 ms calling db-2"));
+  EXPECT_NE(log_template_hash("timeout calling db"), log_template_hash("refused calling db"));
+}
+
+}  // namespace
+}  // namespace eventlens::stream
