@@ -14,7 +14,15 @@ Robust baseline_of(std::span<const Point> history, DetectionSpec::Direction dire
   }
   if (values.size() < kMinBaselinePoints) return {kNaN, kNaN};
   Robust r = robust_stats(values);
-  if (direction == DetectionSpec::Direction::down) r.median = quantile_of(values, 0.25);
+  // The spread is the step-to-step noise (the median absolute successive
+  // difference, / sqrt 2), not the spread of levels: an earlier surge in the
+  // history widens the MAD until a new one no longer stands out, while the
+  // noise between neighbouring steps stays what a shift is measured against.
+  std::vector<double> diffs;
+  diffs.reserve(values.size());
+  for (std::size_t i = 1; i < values.size(); ++i) diffs.push_back(std::fabs(values[i] - values[i - 1]));
+  r.mad = quantile_of(diffs, 0.5) / std::sqrt(2.0);
+  if (direction == DetectionSpec::Direction::down) r.median = quantile_of(values, 0.10);
   return r;
 }
 

@@ -23,7 +23,7 @@ struct Deviation {
 };
 
 // Returns the baseline of `history` (NaN when fewer than kMinBaselinePoints):
-// its median and MAD, or for a `down` detection its lower quartile (and the
+// its median and MAD, or for a `down` detection its 10th percentile (and the
 // MAD around it), so that the end of a surge of traffic that filled much of
 // the history is not taken for a drop.
 Robust baseline_of(std::span<const Point> history,

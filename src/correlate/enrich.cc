@@ -228,24 +228,47 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
   // Up: against the latency that prompted it (had it not scaled, latency
   // would have stayed there). Down: against the calm it was taken in.
   double reference = up ? level_before(before) : mean_of(before);
+  // Until its new pods are ready (the settle time), the service still faces
+  // the load that prompted a scale-up with its old capacity: the latency
+  // then is what it would have stayed at, had it not scaled.
+  if (up) {
+    const double unrelieved = mean_of(points(in.shard, lat, e.time, e.time + win.settle));
+    if (unrelieved > reference) {
+      reference = unrelieved;
+      v.evidence.push_back({"latency_until_settled_s", unrelieved});
+    }
+  }
   const stream::ServiceContext* ctx = in.shard.context(service);
   // A scale-up issued before the previous one could take effect (within
   // its settle time) is judged on what it adds beyond that one: against the
   // latency the earlier one led to.
   if (up && ctx != nullptr) {
     TimeNs burst_start = e.time;
+    TimeNs previous = e.time;  // the latest earlier scale-up of the burst
     bool in_burst = true;
     while (in_burst) {
       in_burst = false;
       for (std::size_t i = 0; i < ctx->events.size(); ++i) {
         const stream::EventEntry& p = ctx->events[i];
         if (p.type == e.type && p.id != e.id && p.time < burst_start && p.time >= burst_start - win.settle) {
+          if (burst_start == e.time) previous = p.time;
           burst_start = p.time;
           in_burst = true;
         }
       }
     }
+    // Unless latency was still climbing since the previous one: the capacity
+    // on its way was not enough, so this one was needed too and is judged
+    // like the first.
+    bool still_climbing = false;
     if (burst_start != e.time) {
+      const TimeNs step = in.shard.config().step;
+      const double then = mean_of(points(in.shard, lat, previous - step, previous + step));
+      const double now = mean_of(points(in.shard, lat, e.time - step, e.time + step));
+      still_climbing = then > 0 && now >= 1.1 * then;
+      v.evidence.push_back({"latency_growth_since_previous", then > 0 ? now / then : kNaN});
+    }
+    if (burst_start != e.time && !still_climbing) {
       const double earlier = mean_of(points(in.shard, lat, burst_start + win.settle, burst_start + win.settle + win.after));
       if (!std::isnan(earlier)) reference = earlier;
       v.evidence.push_back({"burst_start_offset_s", static_cast<double>(e.time - burst_start) / 1e9});
@@ -266,6 +289,23 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
   };
   scan_confounders(e.service);
   for (const std::string& callee : in.graph.callees(e.service)) scan_confounders(callee);
+  // Unannounced trouble counts too: a dependency whose own health went
+  // wrong in the window, or a load that moved by a third.
+  const TimeNs window_end = e.time + win.settle + win.after;
+  for (const std::string& callee : in.graph.callees(e.service)) {
+    if (!confounder.empty()) break;
+    const ServiceDeviation d = service_deviation(in.shard, in.config, in.shard.strings().find(callee), e.time, window_end);
+    if (d.health && !d.load_up) confounder = "its dependency " + callee + "'s " + d.role + " went wrong at " + clock_time(d.health_onset);
+  }
+  for (SignalId s : signals_with_role(in.shard, service, "throughput")) {
+    if (!confounder.empty()) break;
+    const double load_before = mean_of(points(in.shard, s, e.time - win.before, e.time));
+    const double load_after = mean_of(points(in.shard, s, e.time + win.settle, window_end));
+    if (load_before > 0 && (load_after >= 1.3 * load_before || load_after <= load_before / 1.3)) {
+      confounder = "its load moved from " + role_value("throughput", load_before) + " to " + role_value("throughput", load_after);
+    }
+    break;
+  }
   const double after_mean = mean_of(after);
   const double relief = reference > 0 ? 1 - after_mean / reference : 0;
   v.relief = relief;
@@ -315,7 +355,28 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
       v.sentence = e.type + " of " + e.service + " did not change latency much: " + lat_text + confounded;
     }
   } else {
-    const bool slower = confounder.empty() && !negligible && relief <= th.harmful_relief;
+    // What moved every service (the end of a surge of traffic, the time of
+    // day) is not the scale-down's doing: its relative change is taken net
+    // of the mean relative change of services it does not touch.
+    double control_change = 0;
+    std::size_t controls = 0;
+    const auto near = in.graph.neighbourhood(e.service, 1);
+    for (StringId other : in.shard.services()) {
+      if (other == 0 || other == service || near.count(in.shard.strings().name(other)) != 0) continue;
+      for (SignalId c : signals_with_role(in.shard, other, "latency")) {
+        const double b = mean_of(points(in.shard, c, e.time - win.before, e.time));
+        const double a = mean_of(points(in.shard, c, e.time + win.settle, e.time + win.settle + win.after));
+        if (b > 0 && std::isfinite(a)) {
+          control_change += a / b - 1;
+          ++controls;
+        }
+        break;
+      }
+    }
+    const double net_relief = controls == 0 ? relief : relief + control_change / static_cast<double>(controls);
+    if (controls > 0) v.evidence.push_back({"latency_change_of_controls", control_change / static_cast<double>(controls)});
+    const bool slower = confounder.empty() && !negligible && net_relief <= th.harmful_relief &&
+                        (1 - net_relief) * reference - reference >= th.min_latency_change_s;
     if (errors_worse || slower) {
       v.value = "harmful";
       v.sentence = "scale_down of " + e.service + " was followed by a regression: " + lat_text;

@@ -173,6 +173,7 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       origin_sentence = std::to_string(clear) + " of its " + std::to_string(known) +
                         " dependencies stayed normal (or only carried its load) until it deviated";
     }
+    if (d.load_up && !load_victim) origin_sentence += "; its load rose from " + clock_time(d.load_onset);
     c.parts.push_back({"onset", w.onset, onset,
                        "its " + closest->role + " (" + closest->metric + ") began to deviate at " +
                            clock_time(closest->onset) +
