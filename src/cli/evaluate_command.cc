@@ -467,21 +467,33 @@ Interval engine_interval(const EngineIncident& e, TimeNs run_end) {
   return {e.start, e.end.value_or(std::max(e.start, run_end))};
 }
 
-// Returns the engine incident a truth incident is judged by: of those that
-// overlap its widened window, the earliest on its own service, else the
-// earliest on any service (the engine may have seen the fault where it began
-// rather than where the truth saw it); nullptr when none overlaps.
+// Returns the engine incident a truth incident is judged by. First choice:
+// those that began inside its widened window (an incident the fault opened),
+// the earliest on its own service, else the earliest on any service (the
+// engine may have seen the fault where it began rather than where the truth
+// saw it). Only when none began there: those already open that overlap the
+// window, the latest to begin (same service first). nullptr when none.
 const EngineIncident* matching_incident(const IncidentTruth& truth, const std::vector<EngineIncident>& incidents,
                                         TimeNs run_end) {
   const Interval window = widened_window(truth, run_end);
-  const EngineIncident* same_service = nullptr;
-  const EngineIncident* any_service = nullptr;
+  const EngineIncident* began_same = nullptr;
+  const EngineIncident* began_any = nullptr;
+  const EngineIncident* open_same = nullptr;
+  const EngineIncident* open_any = nullptr;
   for (const auto& e : incidents) {
     if (!window.intersects(engine_interval(e, run_end))) continue;
-    if (e.service == truth.service && (same_service == nullptr || e.start < same_service->start)) same_service = &e;
-    if (any_service == nullptr || e.start < any_service->start) any_service = &e;
+    const bool same = e.service == truth.service;
+    if (window.intersects({e.start, e.start})) {
+      if (same && (began_same == nullptr || e.start < began_same->start)) began_same = &e;
+      if (began_any == nullptr || e.start < began_any->start) began_any = &e;
+    } else {
+      if (same && (open_same == nullptr || e.start > open_same->start)) open_same = &e;
+      if (open_any == nullptr || e.start > open_any->start) open_any = &e;
+    }
   }
-  return same_service != nullptr ? same_service : any_service;
+  if (began_same != nullptr) return began_same;
+  if (began_any != nullptr) return began_any;
+  return open_same != nullptr ? open_same : open_any;
 }
 
 // Returns true when one of the first k causes names the root cause: the same

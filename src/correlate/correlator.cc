@@ -194,6 +194,16 @@ void Correlator::detect(TimeNs step_start) {
     const DetectorStep r = detector_step(state, *d, step_start, step, value, history);
     const std::string service = shard.strings().name(shard.service_of(sig));
     const auto key = std::make_pair(service, spec.role);
+    if (r.escalated) {
+      if (auto it = open_.find(key); it != open_.end() && it->second.signal == sig) {
+        Incident& old = it->second.incident;
+        old.end = r.end;
+        old.severity = "warning";
+        rank(old);
+        sink_.on_incident(old, true);
+        open_.erase(it);
+      }
+    }
     if (r.opened) {
       if (open_.count(key) != 0) continue;  // another signal of this role already has it open
       OpenIncident o;

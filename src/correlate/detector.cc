@@ -82,6 +82,26 @@ DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, Time
       }
       break;
     case Phase::open: {
+      // Escalation: judged against the incident's own recent level.
+      if (history.size() >= kMinBaselinePoints) {
+        const std::span<const Point> recent =
+            history.subspan(history.size() - std::min<std::size_t>(history.size(), 2 * kMinBaselinePoints));
+        bool recent_in_incident = true;
+        for (const Point& p : recent) recent_in_incident = recent_in_incident && p.time >= state.deviation_start;
+        const Robust level = baseline_of(recent, spec.direction);
+        if (recent_in_incident && !std::isnan(level.median) && deviation_of(spec, value, level).beyond) {
+          out.closed = true;
+          out.end = t;
+          out.opened = true;
+          out.escalated = true;
+          state.deviation_start = t;
+          state.last_beyond = t;
+          state.frozen = level;
+          state.peak = value;
+          state.peak_z = deviation_of(spec, value, level).z;
+          return out;
+        }
+      }
       // Recovery needs the value back within half of the opening margins, so
       // that a signal hovering at the threshold does not flap.
       DetectionSpec half = spec;

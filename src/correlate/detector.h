@@ -45,6 +45,11 @@ struct DetectorState {
 struct DetectorStep {
   bool opened = false;  // the incident opens now; its start is deviation_start
   bool closed = false;  // the incident closes now; its end is `end`
+  // While open, the signal jumped again, well beyond its level during the
+  // incident: the old incident closes (closed, end) and a new one opens
+  // (opened, deviation_start = now) — a second fault on top of the first
+  // gets its own causes.
+  bool escalated = false;
   TimeNs end = 0;
 };
 

@@ -45,6 +45,9 @@ struct ServiceCandidate {
 
 // Failures of one kind on one service this close together are one episode.
 constexpr TimeNs kEpisodeGap = 30 * 60 * stream::kSecond;
+// Other events of one type on one service this close together are one burst
+// (an autoscaler stepping up, a rollout's pods scheduled).
+constexpr TimeNs kBurstGap = 5 * 60 * stream::kSecond;
 
 double graph_part(int distance, bool graph_known) {
   if (distance >= 0) return 1.0 / (1.0 + distance);
@@ -218,17 +221,21 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       const stream::EventEntry* first = &e;
       std::size_t episode_size = 1;
       std::vector<TimeNs> episode_times{e.time};
-      if (e.category == Category::failure) {
+      {
+        const TimeNs gap = e.category == Category::failure ? kEpisodeGap : kBurstGap;
         bool later_in_window = false;
+        // The episode is represented at its latest event in the window.
         for (std::size_t j = i + 1; j < ctx->events.size(); ++j) {
           const stream::EventEntry& x = ctx->events[j];
-          if (x.type == e.type && x.time <= to) later_in_window = true;
+          if (x.type != e.type) continue;
+          later_in_window = x.time <= to && x.time - e.time <= gap;
+          break;
         }
         if (later_in_window) continue;
         for (std::size_t j = i; j-- > 0;) {
           const stream::EventEntry& x = ctx->events[j];
           if (x.type != e.type) continue;
-          if (first->time - x.time > kEpisodeGap) break;
+          if (first->time - x.time > gap) break;
           first = &x;
           ++episode_size;
           episode_times.push_back(x.time);
@@ -260,7 +267,25 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       // the symptom, so they are timed against the incident; other events
       // against their service's deviation.
       const bool failure = e.category == Category::failure;
-      const TimeNs anchor = deviated && !failure ? target->deviation.onset : start;
+      // The deviation it would explain is the first to begin at or after it
+      // (within a step); with none, the earliest, and the event came late.
+      // Only events that typically cause trouble may explain a later
+      // deviation; reactions (scaling, scheduling) are judged against the
+      // service's first one.
+      TimeNs anchor = start;
+      const double type_prior = event_type_prior(e.type, e.category);
+      if (deviated && !failure && type_prior < 0.5) {
+        anchor = target->deviation.onset;
+      } else if (deviated && !failure) {
+        anchor = target->deviation.onset;
+        bool found = false;
+        for (const auto& so : target->deviation.signals) {
+          if (so.onset >= e.time - step && (!found || so.onset < anchor)) {
+            anchor = so.onset;
+            found = true;
+          }
+        }
+      }
       double proximity;
       std::string when;
       // The episode's latest event before the anchor, if any, times it.
@@ -281,7 +306,6 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
         when = human_duration(at - anchor) + " after " +
                (deviated && !failure ? target->name + " began to deviate (likely a reaction)" : "the incident began");
       }
-      const double type_prior = event_type_prior(e.type, e.category);
       const auto [history, history_sentence] =
           in.history ? in.history(event_service, e.type) : std::pair<double, std::string>{0.5, "no history"};
       parts.push_back({"time_proximity", w.time_proximity, proximity,
