@@ -345,7 +345,8 @@ Status read_ranking(const YAML::Node& node, RankingWeights& w) {
   const std::pair<std::string_view, double*> weights[] = {
       {"time_proximity", &w.time_proximity}, {"graph_distance", &w.graph_distance},
       {"event_type", &w.event_type},         {"history", &w.history},
-      {"onset", &w.onset},                   {"strength", &w.strength}};
+      {"onset", &w.onset},                   {"strength", &w.strength},
+      {"origin", &w.origin}};
   for (const auto& [name, weight] : weights) {
     if (Status st = r.read_double(name, *weight, {0, 1000}); !st) return st;
   }
@@ -400,6 +401,7 @@ Status read_config(const YAML::Node& root, Config& c) {
     if (!(st = read_ranking(ranking, c.weights))) return st;
   }
   if (!(st = r.read_duration("cause_lookback", c.cause_lookback, true))) return st;
+  if (!(st = r.read_duration("baseline_window", c.baseline_window, true))) return st;
   if (!(st = r.read_count("top_logs", c.top_logs, 0, 1000))) return st;
   if (!(st = r.read_count("top_spans", c.top_spans, 0, 1000))) return st;
   if (const YAML::Node topology = r.take("topology")) {

@@ -42,7 +42,12 @@ Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& ba
   } else {
     d.ratio = value > 0 ? baseline.median / value : (baseline.median > 0 ? INFINITY : 1.0);
   }
-  d.beyond = delta >= spec.min_delta && d.ratio >= spec.min_ratio && d.z >= spec.min_z;
+  // A clear jump (twice the baseline, twice the smallest change that
+  // matters) needs less statistical margin than a subtle one: noisy signals
+  // would otherwise hide even a doubling.
+  const bool clear_jump = d.ratio >= 2 * spec.min_ratio && delta >= 2 * spec.min_delta;
+  const double z_needed = clear_jump ? std::min(spec.min_z, 2.5) : spec.min_z;
+  d.beyond = delta >= spec.min_delta && d.ratio >= spec.min_ratio && d.z >= z_needed;
   return d;
 }
 

@@ -44,7 +44,7 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
     // Early in a stream there may be too little history before `from`: the
     // first points of the window then serve as the baseline, and the scan
     // starts after them.
-    if (history.size() < kMinBaselinePoints && history.size() + window.size() >= 2 * kMinBaselinePoints) {
+    if (history.size() < kMinBaselinePoints && history.size() + window.size() > kMinBaselinePoints) {
       const std::size_t take = kMinBaselinePoints - history.size();
       history.insert(history.end(), window.begin(), window.begin() + static_cast<std::ptrdiff_t>(take));
       window.erase(window.begin(), window.begin() + static_cast<std::ptrdiff_t>(take));
@@ -68,14 +68,19 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
     }
     for (const DetectionSpec& p : probes) {
       const Robust& base = p.direction == DetectionSpec::Direction::down ? base_down : base_up;
+      // Every episode of deviation in the window: a signal may go wrong,
+      // recover and go wrong again, and ranking wants the episode nearest
+      // the incident.
       for (std::size_t i = 0; i < window.size(); ++i) {
         const Deviation dev = deviation_of(p, window[i].value, base);
         if (!dev.beyond) continue;
         // Sustained: the next step (if any) is still at least half as far out.
         if (i + 1 < window.size() && deviation_of(p, window[i + 1].value, base).z < kOnsetZ / 2) continue;
         double peak_z = dev.z, peak_ratio = dev.ratio;
-        for (std::size_t j = i; j < window.size(); ++j) {
-          const Deviation later = deviation_of(p, window[j].value, base);
+        std::size_t end = i;
+        while (end + 1 < window.size() && deviation_of(p, window[end + 1].value, base).z >= kOnsetZ / 2) {
+          ++end;
+          const Deviation later = deviation_of(p, window[end].value, base);
           if (later.z > peak_z) {
             peak_z = later.z;
             peak_ratio = later.ratio;
@@ -83,6 +88,7 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
         }
         peak_z = std::min(peak_z, 1000.0);
         const bool load = spec.role == "throughput" && p.direction == DetectionSpec::Direction::up;
+        const bool drop = spec.role == "throughput" && p.direction == DetectionSpec::Direction::down;
         if (load && (!out.load_up || window[i].time < out.load_onset)) {
           out.load_up = true;
           out.load_onset = window[i].time;
@@ -97,13 +103,13 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
           out.role = spec.role;
           out.metric = spec.metric;
         }
-        out.signals.push_back({spec.role, spec.metric, window[i].time, peak_z, peak_ratio});
+        out.signals.push_back({spec.role, spec.metric, window[i].time, peak_z, peak_ratio, load, drop});
         if (peak_z > out.strength_z) {
           out.strength_z = peak_z;
           out.ratio = peak_ratio;
         }
         out.deviated = true;
-        break;
+        i = end;
       }
     }
   }

@@ -35,7 +35,16 @@ struct ServiceDeviation {
     TimeNs onset = 0;
     double z = 0;
     double ratio = 1;
+    bool load = false;  // throughput up: more requests arrived
+    bool drop = false;  // throughput down
   };
+  // The health onsets (not load) in [from, to], in any signal.
+  bool health_between(TimeNs from, TimeNs to) const {
+    for (const SignalOnset& s : signals) {
+      if (!s.load && s.onset >= from && s.onset <= to) return true;
+    }
+    return false;
+  }
   std::vector<SignalOnset> signals;
 };
 

@@ -153,6 +153,11 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
         }
       }
     }
+    // A dependency that went wrong shortly before (or within a step of)
+    // this service's deviation explains it; one that went wrong long before,
+    // in another episode, does not. Within a step counts as together: which
+    // of two steps shows a change first is partly chance.
+    const TimeNs related = config.cause_lookback / 3;
     std::size_t clear = 0, known = 0;
     for (const std::string& callee : in.graph.callees(name)) {
       auto it = services.find(callee);
@@ -160,14 +165,30 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       ++known;
       const ServiceDeviation& cd = it->second.deviation;
       const bool passed_on_load = d.load_up && cd.load_up;
-      // Within a step of each other counts as together: which of two steps
-      // shows a change first is partly chance.
-      if (!cd.health || cd.health_onset > closest->onset + step || passed_on_load) ++clear;
+      if (!cd.health_between(closest->onset - related, closest->onset + step) || passed_on_load) ++clear;
+    }
+    // Less traffic is not a fault of its own when a caller went wrong first:
+    // the caller stopped sending.
+    bool only_drops = true;
+    bool traffic_fell = false;
+    for (const auto& so : d.signals) only_drops = only_drops && (so.drop || so.load);
+    if (only_drops && !load_victim) {
+      for (const std::string& caller : in.graph.callers(name)) {
+        auto it = services.find(caller);
+        if (it != services.end() && it->second.deviation.health_between(closest->onset - related, closest->onset + step)) {
+          load_victim = true;
+          load_from = caller;
+          traffic_fell = true;
+          break;
+        }
+      }
     }
     // One dependency that went wrong first is enough to make it a likely victim.
     const double origin = load_victim || clear < known ? 0.1 : 1.0;
     std::string origin_sentence;
-    if (load_victim) {
+    if (load_victim && traffic_fell) {
+      origin_sentence = "its only deviation is less traffic, after its caller " + load_from + " went wrong";
+    } else if (load_victim) {
       origin_sentence = "its load rose with that of its caller " + load_from + ": the traffic came from upstream";
     } else if (known == 0) {
       origin_sentence = name + " has no dependencies with telemetry" +

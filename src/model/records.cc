@@ -35,13 +35,31 @@ bool parse_category(std::string_view text, Category& out) {
 }
 bool parse_severity(std::string_view text, Severity& out) {
   if (parse_enum(kSeverityNames, text, out)) return true;
-  // Common spellings from log shippers and Kubernetes.
-  if (text == "warn") {
+  // Loggers write levels in capitals ("INFO", "Error") as often as not: the
+  // level is compared without case, and common spellings from log shippers
+  // and Kubernetes are accepted.
+  if (text.size() > 8) return false;
+  char lower[8];
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  const std::string_view folded(lower, text.size());
+  if (parse_enum(kSeverityNames, folded, out)) return true;
+  if (folded == "warn") {
     out = Severity::warning;
     return true;
   }
-  if (text == "fatal") {
+  if (folded == "fatal" || folded == "crit" || folded == "emerg" || folded == "alert") {
     out = Severity::critical;
+    return true;
+  }
+  if (folded == "err") {
+    out = Severity::error;
+    return true;
+  }
+  if (folded == "trace") {
+    out = Severity::debug;
     return true;
   }
   return false;

@@ -92,7 +92,6 @@ Shard::Shard(StreamConfig config, ShardObserver& observer)
 std::size_t Shard::add_input() { return watermark_.add_input(); }
 
 void Shard::heartbeat(std::size_t input, TimeNs t) {
-  if (!started_) return;
   watermark_.observe(input, t);
   advance();
 }
