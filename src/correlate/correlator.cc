@@ -122,6 +122,9 @@ void Correlator::finalize(Pending& p) {
   }
   EnrichedEvent e = enrich({*shard_, config_, graph_}, p.event, false, outcome);
   record_aggregate(e);
+  verdicts_[p.event.id] = {p.event.time, e.verdict.value};
+  const TimeNs horizon = p.event.time - shard_->config().history;
+  std::erase_if(verdicts_, [&](const auto& kv) { return kv.second.first < horizon; });
   ++enriched_final_;
   sink_.on_enriched(e);
 }
@@ -161,7 +164,11 @@ std::pair<double, std::string> Correlator::history_prior(const std::string& serv
 
 void Correlator::rank(Incident& incident) const {
   RankInput in{*shard_, config_, graph_,
-               [this](const std::string& s, const std::string& t) { return history_prior(s, t); }};
+               [this](const std::string& s, const std::string& t) { return history_prior(s, t); },
+               [this](const std::string& id) {
+                 auto it = verdicts_.find(id);
+                 return it == verdicts_.end() ? std::string() : it->second.second;
+               }};
   incident.causes = rank_causes(in, incident.service, incident.start);
   const std::string what = signal_phrase(incident.role) + " of " + incident.service;
   incident.summary = what + " went from " + role_value(incident.role, incident.baseline) + " to " +

@@ -90,6 +90,9 @@ class Correlator : public stream::ShardObserver {
   std::map<stream::SignalId, DetectorState> detectors_;
   std::map<std::pair<std::string, std::string>, OpenIncident> open_;  // (service, role)
   std::map<std::pair<std::string, std::string>, ImpactAggregate> aggregates_;
+  // Final verdicts of recent events (id -> (time, value)), for ranking;
+  // entries older than the stream's history are dropped.
+  std::map<std::string, std::pair<TimeNs, std::string>> verdicts_;
   std::uint64_t incidents_opened_ = 0;
   std::uint64_t enriched_final_ = 0;
 };

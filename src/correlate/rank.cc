@@ -43,6 +43,10 @@ struct ServiceCandidate {
   std::vector<Part> parts;
 };
 
+// How much of an event's score is the evidence of the service it touched
+// (the rest is its own: timing, type, history).
+constexpr double kServiceShare = 0.8;
+
 // Failures of one kind on one service this close together are one episode.
 constexpr TimeNs kEpisodeGap = 30 * 60 * stream::kSecond;
 // Other events of one type on one service this close together are one burst
@@ -221,7 +225,10 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     cause.kind = "service";
     cause.service = name;
     cause.time = c.deviation.onset;
-    cause.score = c.score;
+    // A service stands for a deviation no event explains: neutral event
+    // parts (0.5), so an event that explains it with better-than-neutral
+    // parts ranks above it.
+    cause.score = kServiceShare * c.score + (1 - kServiceShare) * 0.5;
     cause.reasons = reasons_of(c.parts);
     causes.push_back(std::move(cause));
   }
@@ -318,8 +325,11 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
         }
       }
       if (at <= anchor + step) {
-        proximity = std::exp(-static_cast<double>(std::max<TimeNs>(0, anchor - at)) /
-                             static_cast<double>(config.cause_lookback / 3));
+        // A failure's effects last (a killed pod restarts cold, a leak goes
+        // on), so failures fade over the episode gap, other events over a
+        // third of the lookback.
+        const TimeNs fade = failure ? kEpisodeGap / 2 : config.cause_lookback / 3;
+        proximity = std::exp(-static_cast<double>(std::max<TimeNs>(0, anchor - at)) / static_cast<double>(fade));
         when = human_duration(std::max<TimeNs>(0, anchor - at)) + " before " +
                (deviated ? target->name + " began to deviate" : "the incident");
       } else {
@@ -337,6 +347,17 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       parts.push_back({"event_type", w.event_type, type_prior,
                        e.type + " events cause trouble with prior " + fixed(type_prior, 2)});
       parts.push_back({"history", w.history, history, history_sentence});
+      // What the event's own enrichment found: a scale-down judged harmless
+      // or a deploy that changed nothing is an unlikely cause.
+      const std::string verdict = in.verdict ? in.verdict(first->id) : std::string();
+      if (!verdict.empty()) {
+        const bool harm = verdict == "harmful" || verdict == "regression" || verdict == "memory_exhaustion" ||
+                          verdict == "cpu_saturation" || verdict == "dependency_failure" || verdict == "unfulfilled";
+        const bool harmless = verdict == "effective" || verdict == "ineffective" || verdict == "no_change" ||
+                              verdict == "improvement";
+        parts.push_back({"verdict", w.history, harm ? 1.0 : harmless ? 0.1 : 0.5,
+                         "its own verdict: " + verdict});
+      }
       const double own = weighted(parts);
       // An event inherits the evidence of the service it touched: its score
       // is that service's score plus a bonus for being a plausible trigger,
@@ -358,11 +379,11 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       // the service; one after it is more likely a reaction and ranks below.
       const bool explains = deviated && first->time <= anchor + step;
       if (explains) {
-        cause.score = service_score + (1 - service_score) * 0.5 * own;
+        cause.score = kServiceShare * service_score + (1 - kServiceShare) * own;
       } else if (deviated) {
-        cause.score = service_score * 0.5 * own;
+        cause.score = kServiceShare * service_score * 0.5 * own;
       } else {
-        cause.score = service_score * own;
+        cause.score = kServiceShare * service_score * own;
       }
       std::vector<Part> all{inherited};
       all.insert(all.end(), parts.begin(), parts.end());

@@ -24,6 +24,8 @@ struct RankInput {
   // How often events of (service, type) did harm before, in [0, 1] (0.5 when
   // nothing is known), with a sentence saying why.
   std::function<std::pair<double, std::string>(const std::string& service, const std::string& type)> history;
+  // The final verdict already given to an event ("" when none yet).
+  std::function<std::string(const std::string& event_id)> verdict;
 };
 
 // Returns the causes of an incident on `service` that started at `start`,

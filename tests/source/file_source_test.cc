@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -73,8 +74,13 @@ void expect_same(const Collected& got, const testing::CollectingHandler& want, b
 
 class FileSourceTest : public ::testing::Test {
  protected:
+  // A folder per test: ctest runs the tests (and each parameter) in
+  // processes of their own, side by side.
   void SetUp() override {
-    dir_ = std::filesystem::path(EVENTLENS_TEST_TMP) / "file_source_test";
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string(info->test_suite_name()) + "." + info->name();
+    std::replace(name.begin(), name.end(), '/', '_');
+    dir_ = std::filesystem::path(EVENTLENS_TEST_TMP) / "file_source_test" / name;
     std::filesystem::create_directories(dir_);
   }
 
@@ -186,7 +192,7 @@ std::string prometheus_text(std::size_t bytes) {
   for (int i = 0; t.size() < bytes; ++i) {
     const int f = (i * 7) % 200;
     const std::string name = "fam_" + std::to_string(f);
-    const std::string ts = " " + std::to_string(1714564800000 + i * 15000);
+    const std::string ts = " " + std::to_string(1714564800000LL + i * 15000LL);
     switch (f % 4) {
       case 2:  // histogram: every third bucket forgets its le
         t += name + "_bucket{" + (i % 3 == 0 ? "" : "le=\"1\",") + "svc=\"b\"} 3" + ts + "\n";
