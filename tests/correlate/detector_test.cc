@@ -1,0 +1,139 @@
+#include "correlate/detector.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace eventlens::correlate {
+namespace {
+
+constexpr TimeNs kStep = 15 * stream::kSecond;
+
+DetectionSpec latency_spec() {
+  DetectionSpec d;
+  d.role = "latency";
+  d.min_ratio = 1.3;
+  d.min_delta = 0.005;
+  d.min_z = 4;
+  d.open_after = 30 * stream::kSecond;
+  d.close_after = 60 * stream::kSecond;
+  return d;
+}
+
+// Feeds `values` one step each after a flat, slightly noisy history of
+// `level`; returns the step results.
+struct Feed {
+  DetectorState state;
+  std::vector<Point> history;
+  std::vector<DetectorStep> steps;
+  TimeNs t = 0;
+
+  explicit Feed(double level, int points = 40) {
+    for (int i = 0; i < points; ++i) {
+      history.push_back({t, level * (1 + 0.01 * ((i % 5) - 2))});
+      t += kStep;
+    }
+  }
+  void run(const DetectionSpec& spec, std::initializer_list<double> values) {
+    for (double v : values) {
+      steps.push_back(detector_step(state, spec, t, kStep, v, history));
+      history.push_back({t, v});
+      t += kStep;
+    }
+  }
+};
+
+TEST(Detector, OpensAfterOpenAfterAndDatesTheIncidentFromTheFirstDeviatingStep) {
+  Feed f(0.100);
+  const TimeNs first = f.t;
+  f.run(latency_spec(), {0.101, 0.300, 0.310, 0.320});
+  EXPECT_FALSE(f.steps[0].opened);
+  EXPECT_FALSE(f.steps[1].opened) << "one 15 s step is less than open_after";
+  EXPECT_TRUE(f.steps[2].opened);
+  EXPECT_EQ(f.state.deviation_start, first + kStep);
+  EXPECT_NEAR(f.state.frozen.median, 0.100, 0.002);
+  EXPECT_FALSE(f.steps[3].opened) << "it opens once";
+}
+
+TEST(Detector, ABlipDoesNotOpenAndSmallChangesDoNotCount) {
+  Feed f(0.100);
+  f.run(latency_spec(), {0.400, 0.100, 0.101, 0.120, 0.125, 0.102});  // 1.2x is below min_ratio
+  for (const auto& s : f.steps) EXPECT_FALSE(s.opened);
+  Feed tiny(0.001);  // 1 ms: doubling it is still under min_delta (5 ms)
+  tiny.run(latency_spec(), {0.003, 0.003, 0.003, 0.003});
+  for (const auto& s : tiny.steps) EXPECT_FALSE(s.opened);
+}
+
+TEST(Detector, ClosesAfterCloseAfterBackNearTheFrozenBaseline) {
+  Feed f(0.100);
+  f.run(latency_spec(), {0.300, 0.300, 0.300, 0.100, 0.100, 0.100, 0.100, 0.100});
+  int opened = 0, closed = 0;
+  std::size_t closed_at = 0;
+  for (std::size_t i = 0; i < f.steps.size(); ++i) {
+    opened += f.steps[i].opened;
+    if (f.steps[i].closed) {
+      ++closed;
+      closed_at = i;
+    }
+  }
+  EXPECT_EQ(opened, 1);
+  ASSERT_EQ(closed, 1);
+  EXPECT_EQ(closed_at, 6u) << "60 s (four steps) after the last deviating step";
+  // The incident ends where the deviation ended, not where it was noticed.
+  EXPECT_EQ(f.steps[closed_at].end, f.history[40 + 2].time + kStep);
+}
+
+TEST(Detector, AnEscalationInsideAnOpenIncidentStartsANewOne) {
+  Feed f(0.100);
+  DetectionSpec spec = latency_spec();
+  f.run(spec, {0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300,
+               0.300, 0.300, 0.300, 2.000});
+  int escalations = 0;
+  for (const auto& s : f.steps) escalations += s.escalated;
+  EXPECT_EQ(escalations, 1);
+  EXPECT_TRUE(f.steps.back().escalated);
+  EXPECT_TRUE(f.steps.back().opened && f.steps.back().closed);
+  EXPECT_NEAR(f.state.frozen.median, 0.300, 0.01) << "the new incident is measured against the old level";
+}
+
+TEST(Detector, DropsAreJudgedAgainstTheLowTailSoTheEndOfASurgeIsNotADrop) {
+  DetectionSpec down;
+  down.role = "throughput";
+  down.direction = DetectionSpec::Direction::down;
+  down.min_ratio = 1.25;
+  down.min_delta = 1;
+  // An hour with a 25-minute surge at 2.5x in it, then traffic back to normal.
+  std::vector<Point> history;
+  TimeNs t = 0;
+  for (int i = 0; i < 240; ++i) {
+    const bool surge = i >= 100 && i < 200;
+    history.push_back({t, (surge ? 500.0 : 200.0) + (i % 3)});
+    t += kStep;
+  }
+  DetectorState state;
+  for (int i = 0; i < 8; ++i) {
+    const auto r = detector_step(state, down, t, kStep, 200.0, history);
+    EXPECT_FALSE(r.opened);
+    history.push_back({t, 200.0});
+    t += kStep;
+  }
+  // A real drop still opens.
+  int opened = 0;
+  for (int i = 0; i < 4; ++i) {
+    opened += detector_step(state, down, t, kStep, 80.0, history).opened;
+    history.push_back({t, 80.0});
+    t += kStep;
+  }
+  EXPECT_EQ(opened, 1);
+}
+
+TEST(Detector, BaselineNeedsEnoughHistory) {
+  std::vector<Point> few = {{0, 1}, {kStep, 1}, {2 * kStep, 1}};
+  EXPECT_TRUE(std::isnan(baseline_of(few).median));
+  DetectorState state;
+  EXPECT_FALSE(detector_step(state, latency_spec(), 3 * kStep, kStep, 100, few).opened);
+}
+
+}  // namespace
+}  // namespace eventlens::correlate
