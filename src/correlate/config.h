@@ -49,7 +49,7 @@ struct DetectionSpec {
 // Weights of the parts of a cause's score (each part is in [0, 1]).
 struct RankingWeights {
   double time_proximity = 1.0;
-  double graph_distance = 1.0;
+  double graph_distance = 0.25;  // the origin part carries most of what the graph tells
   double event_type = 0.5;
   double history = 0.5;
   double onset = 1.0;      // services: how early their own signals deviated
