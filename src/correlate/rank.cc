@@ -47,6 +47,9 @@ struct ServiceCandidate {
 // (the rest is its own: timing, type, history).
 constexpr double kServiceShare = 0.8;
 
+// How deep down the call graph a service's dependencies are looked at.
+constexpr int kDependencyDepth = 3;
+
 // Failures of one kind on one service this close together are one episode.
 constexpr TimeNs kEpisodeGap = 30 * 60 * stream::kSecond;
 // Other events of one type on one service this close together are one burst
@@ -161,15 +164,19 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     // this service's deviation explains it; one that went wrong long before,
     // in another episode, does not. Within a step counts as together: which
     // of two steps shows a change first is partly chance.
+    // Dependencies of dependencies count too: a slow database shows in its
+    // callers' callers, sometimes before it shows in its direct callers.
     const TimeNs related = config.cause_lookback / 3;
     std::size_t clear = 0, known = 0;
-    for (const std::string& callee : in.graph.callees(name)) {
-      auto it = services.find(callee);
+    for (const auto& [other, hops] : in.graph.neighbourhood(name, kDependencyDepth)) {
+      if (hops == 0 || in.graph.distance_down(name, other) < 1) continue;
+      auto it = services.find(other);
       if (it == services.end()) continue;
       ++known;
       const ServiceDeviation& cd = it->second.deviation;
       const bool passed_on_load = d.load_up && cd.load_up;
-      if (!cd.health_between(closest->onset - related, closest->onset + step) || passed_on_load) ++clear;
+      const TimeNs reach = related * in.graph.distance_down(name, other);
+      if (!cd.health_between(closest->onset - reach, closest->onset + step) || passed_on_load) ++clear;
     }
     // Less traffic is not a fault of its own when a caller went wrong first:
     // the caller stopped sending.
