@@ -297,6 +297,22 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
     const ServiceDeviation d = service_deviation(in.shard, in.config, in.shard.strings().find(callee), e.time, window_end);
     if (d.health && !d.load_up) confounder = "its dependency " + callee + "'s " + d.role + " went wrong at " + clock_time(d.health_onset);
   }
+  // A dependency that got slower by much of this service's own change: the
+  // change came from below (its own scaling, its own trouble).
+  {
+    const double own_change = mean_of(after) - mean_of(before);
+    for (const std::string& callee : in.graph.callees(e.service)) {
+      if (!confounder.empty() || !(std::fabs(own_change) >= in.config.thresholds.min_latency_change_s)) break;
+      for (SignalId c : signals_with_role(in.shard, in.shard.strings().find(callee), "latency")) {
+        const double b = mean_of(points(in.shard, c, e.time - win.before, e.time));
+        const double a = mean_of(points(in.shard, c, e.time + win.settle, window_end));
+        if (std::isfinite(a - b) && (a - b) * own_change > 0 && std::fabs(a - b) >= 0.5 * std::fabs(own_change)) {
+          confounder = "its dependency " + callee + "'s latency moved by " + role_value("latency", a - b) + " too";
+        }
+        break;
+      }
+    }
+  }
   for (SignalId s : signals_with_role(in.shard, service, "throughput")) {
     if (!confounder.empty()) break;
     const double load_before = mean_of(points(in.shard, s, e.time - win.before, e.time));
