@@ -8,6 +8,11 @@ find_package(ZLIB REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka++)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+# Debian ships rocksdb.pc and a CMake package. The package looks up again
+# every library RocksDB was built with (gflags, Snappy, BZip2, lz4, zstd),
+# which the shared library links already: pkg-config is the lighter way, and
+# the one the other libraries here use.
+pkg_check_modules(ROCKSDB REQUIRED IMPORTED_TARGET rocksdb)
 if(NOT EVENTLENS_FUZZ)
   find_package(GTest REQUIRED)
   if(EVENTLENS_BENCH)

@@ -1,6 +1,8 @@
 // `eventlens bench decode`: decode throughput of the codecs on generated data,
 // next to simdjson's own On-Demand walk of the same bytes (the baseline);
-// `eventlens bench simulate`: the simulator's output rate.
+// `eventlens bench simulate`: the simulator's output rate;
+// `eventlens bench engine`: records/s through the stream engine next to
+// decoding the same records, and bytes of state per series.
 #pragma once
 
 #include <cstddef>
@@ -29,5 +31,23 @@ struct BenchSimulateOptions {
 // Times `eventlens simulate` writing files (median of runs) next to writing
 // the same bytes alone; returns 0, or 2 on a bad scenario or duration.
 int run_bench_simulate(const BenchSimulateOptions& options);
+
+struct BenchEngineOptions {
+  bool json = false;
+  int runs = 5;
+  std::size_t records = 4'000'000;  // records per pass over the generated stream
+  std::size_t series = 100'000;     // live engine series the generated cluster feeds
+  std::size_t pods_per_service = 20;
+  std::size_t event_every = 1;      // one event per this many pod scrapes (each 10 samples, 1 log, 1 span)
+  std::string replay;               // a simulator output directory: time replay vs decode of its files instead
+};
+
+// Times, on a generated cluster's telemetry (median of runs): decoding its
+// native JSON lines alone, pushing the decoded records through a shard and
+// its correlator alone, and both; reports records/s, the ratio to decoding,
+// and bytes of state per live series. With `replay` set: `eventlens replay`
+// on those files next to decoding them. Returns 0, 1 when the engine
+// dead-lettered generated records, 2 on unreadable replay inputs.
+int run_bench_engine(const BenchEngineOptions& options);
 
 }  // namespace eventlens::cli

@@ -101,6 +101,24 @@ int run(int argc, char** argv) {
   bench_simulate->add_option("--seed", bench_sim.seed, "random seed")->default_val(bench_sim.seed);
   bench_simulate->add_option("--runs", bench_sim.runs, "runs (the median is reported)")->default_val(bench_sim.runs);
 
+  BenchEngineOptions bench_engine_opts;
+  auto* bench_engine = bench_cmd->add_subcommand(
+      "engine", "Records/s through the stream engine next to decoding the same records; bytes of state per series");
+  bench_engine->add_flag("--json", bench_engine_opts.json, "one JSON object per line");
+  bench_engine->add_option("--runs", bench_engine_opts.runs, "runs per measurement (the median is reported)")
+      ->default_val(bench_engine_opts.runs);
+  bench_engine->add_option("--records", bench_engine_opts.records, "records per pass over the generated stream")
+      ->default_val(bench_engine_opts.records);
+  bench_engine->add_option("--series", bench_engine_opts.series, "live series the generated cluster feeds")
+      ->default_val(bench_engine_opts.series);
+  bench_engine->add_option("--pods-per-service", bench_engine_opts.pods_per_service, "pods of each generated service")
+      ->default_val(bench_engine_opts.pods_per_service);
+  bench_engine->add_option("--event-every", bench_engine_opts.event_every,
+                           "one event per this many pod scrapes (each 10 samples, 1 log, 1 span)")
+      ->default_val(bench_engine_opts.event_every);
+  bench_engine->add_option("--replay", bench_engine_opts.replay,
+                           "a simulator output directory: time replay of its files next to decoding them instead");
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -120,6 +138,7 @@ int run(int argc, char** argv) {
   if (replay_cmd->parsed()) return run_replay(replay);
   if (evaluate_cmd->parsed()) return run_evaluate(evaluate);
   if (bench_simulate->parsed()) return run_bench_simulate(bench_sim);
+  if (bench_engine->parsed()) return run_bench_engine(bench_engine_opts);
   std::printf("eventlens %s\n", EVENTLENS_VERSION);
   return 0;
 }

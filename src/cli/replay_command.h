@@ -20,11 +20,13 @@ struct ReplayCommandOptions {
   std::string out;
   bool provisional = false;     // also write provisional enrichments
   bool quiet = false;           // no human summary on stdout
-  std::uint64_t checkpoint_every = 1'000'000;  // records between checkpoints
+  std::uint64_t checkpoint_every = 1'000'000;  // records between checkpoints (0: only the final one)
 };
 
 // Returns 0 on success, 2 on usage errors (no inputs, unreadable file, bad
-// configuration), 1 when writing results failed.
+// configuration, a state directory this run cannot resume from), 1 when
+// writing results or a checkpoint failed. With a state directory: see
+// docs/engine.md, "Checkpoints".
 int run_replay(const ReplayCommandOptions& options);
 
 }  // namespace eventlens::cli

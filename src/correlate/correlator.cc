@@ -135,6 +135,12 @@ void Correlator::record_aggregate(const EnrichedEvent& e) {
   a.type = e.event.type;
   ++a.count;
   ++a.verdicts[e.verdict.value];
+  // Scaling is judged against what latency would have been without it (the
+  // verdict's relief); other events by after against before.
+  if (e.verdict.relief && std::isfinite(*e.verdict.relief)) {
+    a.latency_change_rel.push_back(-*e.verdict.relief);
+    return;
+  }
   for (const SignalImpact& s : e.signals) {
     if (s.role == "latency" && std::isfinite(s.change_rel)) {
       a.latency_change_rel.push_back(s.change_rel);

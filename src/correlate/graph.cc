@@ -70,4 +70,12 @@ std::size_t ServiceGraph::edge_count() const {
   return n;
 }
 
+std::vector<std::pair<std::string, std::string>> ServiceGraph::edges() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [caller, callees] : calls_) {
+    for (const std::string& callee : callees) out.emplace_back(caller, callee);
+  }
+  return out;
+}
+
 }  // namespace eventlens::correlate

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace eventlens::correlate {
@@ -27,6 +28,8 @@ class ServiceGraph {
   // its undirected distance (the service itself at 0).
   std::map<std::string, int> neighbourhood(const std::string& service, int max_hops) const;
   std::size_t edge_count() const;
+  // Every edge as (caller, callee), ordered: what a checkpoint saves.
+  std::vector<std::pair<std::string, std::string>> edges() const;
 
  private:
   std::map<std::string, std::set<std::string>> calls_;

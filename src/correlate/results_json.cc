@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "codec/json_writer.h"
+#include "correlate/phrases.h"
 #include "codec/native_json.h"
 
 namespace eventlens::correlate {
@@ -253,6 +254,49 @@ void append_dead_letter_json(std::string& out, const Record& record, const Error
   codec::encode_native(record, encoded);
   w.raw(encoded);
   w.end_object();
+}
+
+std::string aggregate_sentence(const ImpactAggregate& a) {
+  const std::string who = a.type + " events of " + (a.service.empty() ? std::string("the cluster") : a.service);
+  std::vector<double> changes = a.latency_change_rel;
+  if (changes.empty()) return who + ": " + std::to_string(a.count) + " seen, no latency to judge them by";
+  const double median = quantile_of(changes, 0.5);
+  const std::string n = " (n = " + std::to_string(changes.size()) + ")";
+  if (std::fabs(median) < 0.01) return who + " left p95 latency where it was" + n;
+  return who + (median < 0 ? " lowered" : " raised") + " p95 latency by a median " +
+         fixed(std::fabs(median) * 100, 0) + " %" + n;
+}
+
+void append_aggregates_json(std::string& out,
+                            const std::map<std::pair<std::string, std::string>, ImpactAggregate>& aggregates) {
+  JsonWriter w(out);
+  w.begin_array();
+  for (const auto& [key, a] : aggregates) {
+    w.begin_object();
+    w.field("service", a.service);
+    w.field("type", a.type);
+    w.key("count");
+    w.integer(static_cast<std::int64_t>(a.count));
+    w.key("verdicts");
+    w.begin_object();
+    for (const auto& [value, n] : a.verdicts) {
+      w.key(value);
+      w.integer(static_cast<std::int64_t>(n));
+    }
+    w.end_object();
+    std::vector<double> changes = a.latency_change_rel;
+    w.key("latency_change_rel");
+    w.begin_object();
+    w.key("n");
+    w.integer(static_cast<std::int64_t>(changes.size()));
+    number_field(w, "p25", quantile_of(changes, 0.25));
+    number_field(w, "median", quantile_of(changes, 0.5));
+    number_field(w, "p75", quantile_of(changes, 0.75));
+    w.end_object();
+    w.field("sentence", aggregate_sentence(a));
+    w.end_object();
+  }
+  w.end_array();
 }
 
 }  // namespace eventlens::correlate

@@ -36,6 +36,24 @@ class Ring {
     while (size_ > 0 && drop((*this)[0])) --size_;
   }
 
+  // Checkpoints. The slot the next item goes to: with the items, oldest
+  // first, it is the whole observable state (slots outside the items are
+  // never read before push_slot hands them out again).
+  std::size_t head() const { return head_; }
+  // Puts back a saved state: `items` oldest first, the next item going to
+  // slot `head`. Returns false, changing nothing, when they do not fit.
+  bool restore(std::size_t head, std::vector<T> items) {
+    if (head >= slots_.size() || items.size() > slots_.size()) return false;
+    head_ = head;
+    size_ = items.size();
+    for (std::size_t i = 0; i < size_; ++i) {
+      std::size_t at = head_ + slots_.size() - size_ + i;
+      if (at >= slots_.size()) at -= slots_.size();
+      slots_[at] = std::move(items[i]);
+    }
+    return true;
+  }
+
  private:
   std::vector<T> slots_;
   std::size_t head_ = 0;  // where the next item goes

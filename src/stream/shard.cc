@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "stream/log_template.h"
@@ -24,6 +25,58 @@ const std::string* find_label(const Labels& labels, std::string_view name) {
   }
   return nullptr;
 }
+
+// The identity of a sample's series, as bytes: a 4-byte tag (the spec it
+// feeds, and whether as a ratio's denominator), the metric name, then
+// "\0" name "=" value per label. The bytes after the tag are laid out once
+// per sample, and each route the sample feeds hashes them with its own tag.
+// XXH3 gives the same digest for the same bytes in one call as streamed piece
+// by piece, so the keys are those the streamed form gave (checkpoints hold them).
+class SeriesIdentity {
+ public:
+  explicit SeriesIdentity(const MetricSample& m) : m_(m) {}
+  XXH128_hash_t hash(std::uint32_t tag) {
+    if (size_ == 0) lay_out();
+    if (size_ <= sizeof bytes_) {
+      std::memcpy(bytes_, &tag, sizeof tag);
+      return XXH3_128bits(bytes_, size_);
+    }
+    // Too long for the buffer (very many or very long labels): streamed.
+    XXH3_state_t state;
+    XXH3_128bits_reset(&state);
+    XXH3_128bits_update(&state, &tag, sizeof tag);
+    XXH3_128bits_update(&state, m_.name.data(), m_.name.size());
+    for (const auto& [k, v] : m_.labels) {
+      XXH3_128bits_update(&state, "\0", 1);
+      XXH3_128bits_update(&state, k.data(), k.size());
+      XXH3_128bits_update(&state, "=", 1);
+      XXH3_128bits_update(&state, v.data(), v.size());
+    }
+    return XXH3_128bits_digest(&state);
+  }
+
+ private:
+  void lay_out() {
+    size_ = sizeof(std::uint32_t) + m_.name.size();
+    for (const auto& [k, v] : m_.labels) size_ += 2 + k.size() + v.size();
+    if (size_ > sizeof bytes_) return;
+    char* at = bytes_ + sizeof(std::uint32_t);
+    std::memcpy(at, m_.name.data(), m_.name.size());
+    at += m_.name.size();
+    for (const auto& [k, v] : m_.labels) {
+      *at++ = '\0';
+      std::memcpy(at, k.data(), k.size());
+      at += k.size();
+      *at++ = '=';
+      std::memcpy(at, v.data(), v.size());
+      at += v.size();
+    }
+  }
+
+  const MetricSample& m_;
+  std::size_t size_ = 0;
+  char bytes_[512];
+};
 
 // Every selector of `match` holds in `labels` (both sorted by name).
 bool labels_match(const Labels& labels, const Labels& match) {
@@ -275,22 +328,9 @@ SignalId Shard::signal_for(StringId service, std::uint16_t spec) {
   return id;
 }
 
-Result<SeriesId> Shard::series_for(const MetricSample& m, StringId service, const NameRoute& route) {
+Result<SeriesId> Shard::series_for(const MetricSample& m, StringId service, const NameRoute& route,
+                                   const SeriesKey& key) {
   const SignalSpec& spec = config_.signals[route.spec];
-  // Identity: the spec it feeds, the metric name and every label.
-  XXH3_state_t state;
-  XXH3_128bits_reset(&state);
-  const std::uint32_t tag = route.spec * 2u + (route.denominator ? 1u : 0u);
-  XXH3_128bits_update(&state, &tag, sizeof tag);
-  XXH3_128bits_update(&state, m.name.data(), m.name.size());
-  for (const auto& [k, v] : m.labels) {
-    XXH3_128bits_update(&state, "\0", 1);
-    XXH3_128bits_update(&state, k.data(), k.size());
-    XXH3_128bits_update(&state, "=", 1);
-    XXH3_128bits_update(&state, v.data(), v.size());
-  }
-  const XXH128_hash_t h = XXH3_128bits_digest(&state);
-  const SeriesKey key{h.low64, h.high64};
   if (auto it = series_index_.find(key); it != series_index_.end()) return it->second;
   if (series_index_.size() >= config_.max_series) {
     return make_error("labels", "series limit reached (" + std::to_string(config_.max_series) +
@@ -365,10 +405,12 @@ void Shard::push_sample(std::size_t input, const MetricSample& m, const Record& 
   if (m.time < watermark_.current()) ++counters_.late;
   watermark_.observe(input, m.time);
   ++counters_.samples;
+  SeriesIdentity identity(m);
   for (const NameRoute& route : route_it->second) {
     const SignalSpec& spec = config_.signals[route.spec];
     if (!route.denominator && !labels_match(m.labels, spec.match)) continue;
-    auto id = series_for(m, service, route);
+    const XXH128_hash_t h = identity.hash(route.spec * 2u + (route.denominator ? 1u : 0u));
+    auto id = series_for(m, service, route, SeriesKey{h.low64, h.high64});
     if (!id.ok()) {
       dead_letter(r, id.error().field, id.error().reason);
       return;
@@ -485,6 +527,11 @@ void Shard::advance() {
   if (!started_) return;
   const TimeNs wm = watermark_.current();
   if (wm == kNoTime) return;
+  // Most records leave the watermark inside the first open step: then no
+  // step ends, and no division is needed to tell.
+  if (TimeNs next_end; !__builtin_mul_overflow(final_until_step_ + 1, config_.step, &next_end) && wm < next_end) {
+    return;
+  }
   const std::int64_t until = floor_div(wm, config_.step);  // steps before it have ended
   while (final_until_step_ < until) finalize_step(final_until_step_++);
 }

@@ -155,7 +155,11 @@ class Shard {
   std::size_t state_bytes() const;
   std::size_t live_series() const { return series_index_.size(); }
 
-  // Checkpoints: the whole state, written and read back exactly.
+  // Checkpoints: the whole state, written and read back exactly
+  // (shard_checkpoint.cc, docs/engine.md "Checkpoints"). load() is for a
+  // shard that has read nothing yet, built with the same configuration and
+  // with the same inputs added; it refuses a checkpoint of another
+  // configuration. After an error the shard is half-loaded: discard it.
   void save(StateWriter& out) const;
   Status load(StateReader& in);
 
@@ -211,7 +215,7 @@ class Shard {
   ServiceContext& context_for(StringId service);
   StringId service_of_labels(const Labels& labels) const;
   SignalId signal_for(StringId service, std::uint16_t spec);
-  Result<SeriesId> series_for(const MetricSample& m, StringId service, const NameRoute& route);
+  Result<SeriesId> series_for(const MetricSample& m, StringId service, const NameRoute& route, const SeriesKey& key);
   void write_series(Series& s, std::int64_t step, float value);
   float series_slot(const Series& s, std::int64_t step) const;
   double compute_signal(const Signal& sig, std::int64_t step) const;

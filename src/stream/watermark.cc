@@ -15,7 +15,13 @@ void WatermarkTracker::observe(std::size_t input, TimeNs t) {
   in.idle = false;
   newest_ = std::max(newest_, t);
   if (t > in.newest) {
+    const TimeNs before = in.newest;
     in.newest = t;
+    // The watermark is at least the slowest active input's newest time minus
+    // the bound. An input that was already ahead of that did not hold the
+    // watermark back, so moving it further ahead cannot move it: skip the
+    // scan over every input (partitions of a busy shard mostly are ahead).
+    if (!was_idle && before != kNoTime && watermark_ != kNoTime && before - bound_ > watermark_) return;
     recompute();
   } else if (was_idle) {
     recompute();
