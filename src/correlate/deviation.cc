@@ -39,6 +39,14 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
     if (!is_health_role(spec.role)) continue;
     history.clear();
     window.clear();
+    // Two baselines: the hour before the window and its recent past only
+    // (the lookback's length). An earlier surge inside the hour would hide
+    // this one; an earlier fault just before would hide it in the short one.
+    // The one that makes a deviation most visible is used: the lower level
+    // for rises, the higher for drops.
+    const TimeNs recent_span = std::min(config.baseline_window,
+                                        std::max<TimeNs>(config.cause_lookback,
+                                                         static_cast<TimeNs>(2 * kMinBaselinePoints) * shard.config().step));
     shard.signal_points(sig, from - config.baseline_window, from, history);
     shard.signal_points(sig, from, to, window);
     // Early in a stream there may be too little history before `from`: the
@@ -49,8 +57,17 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
       history.insert(history.end(), window.begin(), window.begin() + static_cast<std::ptrdiff_t>(take));
       window.erase(window.begin(), window.begin() + static_cast<std::ptrdiff_t>(take));
     }
-    const Robust base_up = baseline_of(history);
-    const Robust base_down = baseline_of(history, DetectionSpec::Direction::down);
+    std::size_t recent_from = 0;
+    while (recent_from < history.size() && history[recent_from].time < from - recent_span) ++recent_from;
+    const std::span<const stream::Point> recent(history.data() + recent_from, history.size() - recent_from);
+    Robust base_up = baseline_of(history);
+    Robust base_down = baseline_of(history, DetectionSpec::Direction::down);
+    if (recent.size() >= kMinBaselinePoints) {
+      const Robust recent_up = baseline_of(recent);
+      const Robust recent_down = baseline_of(recent, DetectionSpec::Direction::down);
+      if (recent_up.median < base_up.median) base_up = recent_up;
+      if (recent_down.median > base_down.median) base_down = recent_down;
+    }
     if (std::isnan(base_up.median) || window.empty()) continue;
     // Throughput that jumps is as telling as throughput that drops (a surge
     // of traffic enters somewhere); the other health roles go wrong upwards.
