@@ -123,8 +123,13 @@ void Correlator::finalize(Pending& p) {
   EnrichedEvent e = enrich({*shard_, config_, graph_}, p.event, false, outcome);
   record_aggregate(e);
   verdicts_[p.event.id] = {p.event.time, e.verdict.value};
-  const TimeNs horizon = p.event.time - shard_->config().history;
-  std::erase_if(verdicts_, [&](const auto& kv) { return kv.second.first < horizon; });
+  // Old verdicts are dropped in sweeps, a quarter of the history apart: a
+  // sweep per event would make finalizing quadratic in the events kept.
+  if (p.event.time - last_verdict_sweep_ >= shard_->config().history / 4) {
+    const TimeNs horizon = p.event.time - shard_->config().history;
+    std::erase_if(verdicts_, [&](const auto& kv) { return kv.second.first < horizon; });
+    last_verdict_sweep_ = p.event.time;
+  }
   ++enriched_final_;
   sink_.on_enriched(e);
 }

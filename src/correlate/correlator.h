@@ -93,6 +93,7 @@ class Correlator : public stream::ShardObserver {
   // Final verdicts of recent events (id -> (time, value)), for ranking;
   // entries older than the stream's history are dropped.
   std::map<std::string, std::pair<TimeNs, std::string>> verdicts_;
+  TimeNs last_verdict_sweep_ = 0;  // a pure cache of when verdicts_ was last pruned
   std::uint64_t incidents_opened_ = 0;
   std::uint64_t enriched_final_ = 0;
 };

@@ -17,6 +17,8 @@ using stream::SignalId;
 using stream::StringId;
 
 constexpr TimeNs kMinute = 60 * stream::kSecond;
+// Difference in differences uses at most this many untouched services.
+constexpr std::size_t kMaxControls = 16;
 
 std::vector<SignalId> signals_with_role(const Shard& shard, StringId service, std::string_view role) {
   std::vector<SignalId> out;
@@ -92,10 +94,12 @@ SignalImpact measure(const EnrichInput& in, SignalId sig, const Event& e, const 
     m.impact_vs_counterfactual_rel =
         m.counterfactual.mean != 0 ? m.impact_vs_counterfactual / std::fabs(m.counterfactual.mean) : kNaN;
     // Controls: the same signal of services the event did not touch (not
-    // the service, not its direct callers or callees).
+    // the service, not its direct callers or callees); the first kMaxControls
+    // in order of appearance, which bounds the cost per event in large systems.
     std::vector<std::pair<double, double>> controls;
     const auto near = in.graph.neighbourhood(m.service, 1);
     for (StringId other : shard.services()) {
+      if (controls.size() >= kMaxControls) break;
       if (other == 0 || other == shard.service_of(sig)) continue;
       if (near.count(shard.strings().name(other)) != 0) continue;
       const stream::ServiceContext* ctx = shard.context(other);
