@@ -23,9 +23,10 @@ struct Deviation {
 };
 
 // Returns the baseline of `history` (NaN when fewer than kMinBaselinePoints):
-// its median and MAD, or for a `down` detection its 10th percentile (and the
-// MAD around it), so that the end of a surge of traffic that filled much of
-// the history is not taken for a drop.
+// its median — for a `down` detection its 10th percentile, so that the end of
+// a surge of traffic that filled much of the history is not taken for a drop
+// — and, in `mad`, the step-to-step noise (median absolute successive
+// difference / sqrt 2), which an earlier level shift does not inflate.
 Robust baseline_of(std::span<const Point> history,
                    DetectionSpec::Direction direction = DetectionSpec::Direction::up);
 inline constexpr std::size_t kMinBaselinePoints = 8;
