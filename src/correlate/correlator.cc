@@ -71,7 +71,7 @@ void Correlator::on_event(const Event& event, bool late) {
   }
   if (emit_provisional_) {
     refresh_graph();
-    sink_.on_enriched(enrich({*shard_, config_, graph_}, event, true));
+    sink_.on_enriched(enrich({*shard_, config_, graph_, &memo_}, event, true));
   }
   Pending p;
   p.event = event;
@@ -120,7 +120,7 @@ void Correlator::finalize(Pending& p) {
     if (o.added == o.requested) o.ready = p.arrivals.back();
     outcome = o;
   }
-  EnrichedEvent e = enrich({*shard_, config_, graph_}, p.event, false, outcome);
+  EnrichedEvent e = enrich({*shard_, config_, graph_, &memo_}, p.event, false, outcome);
   record_aggregate(e);
   verdicts_[p.event.id] = {p.event.time, e.verdict.value};
   // Old verdicts are dropped in sweeps, a quarter of the history apart: a

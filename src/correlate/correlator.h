@@ -16,6 +16,7 @@
 
 #include "correlate/config.h"
 #include "correlate/detector.h"
+#include "correlate/enrich.h"
 #include "correlate/graph.h"
 #include "correlate/results.h"
 #include "stream/shard.h"
@@ -94,6 +95,7 @@ class Correlator : public stream::ShardObserver {
   // entries older than the stream's history are dropped.
   std::map<std::string, std::pair<TimeNs, std::string>> verdicts_;
   TimeNs last_verdict_sweep_ = 0;  // a pure cache of when verdicts_ was last pruned
+  EnrichMemo memo_;  // work shared by events enriched in one step; a cache, not saved
   std::uint64_t incidents_opened_ = 0;
   std::uint64_t enriched_final_ = 0;
 };

@@ -16,10 +16,13 @@ void Correlator::save(stream::StateWriter& out) const {
   // out). Whoever adds one saves and loads it here, bumps
   // stream::kStateFormatVersion, then the size; a resumed run would
   // otherwise silently differ from one that never stopped.
-  // 384: last_verdict_sweep_ (8 bytes) is a pruning cache, not saved: verdicts
+  // last_verdict_sweep_ (8 bytes) is a pruning cache, not saved: verdicts
   // older than the history are never looked up, so when they go does not
-  // change any output.
-  static_assert(sizeof(Correlator) - sizeof(Config) == 384, "Correlator changed: update correlator_checkpoint.cc");
+  // change any output. memo_ (EnrichMemo) is left out too: a cache whose
+  // contents never change an output. 392: the graph's version counter,
+  // which loading the edges through add_edge rebuilds.
+  static_assert(sizeof(Correlator) - sizeof(Config) - sizeof(EnrichMemo) == 392,
+                "Correlator changed: update correlator_checkpoint.cc");
   static_assert(sizeof(Pending) == 424 && sizeof(OpenIncident) == 264 && sizeof(DetectorState) == 56 &&
                     sizeof(ImpactAggregate) == 144,
                 "The correlator's pending events, incidents, detectors or aggregates changed: "

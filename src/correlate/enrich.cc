@@ -10,6 +10,34 @@
 
 namespace eventlens::correlate {
 
+// The memo's maps, for the functions below (EnrichMemo keeps them private
+// from everyone else).
+struct MemoAccess {
+  static auto& impacts(EnrichMemo& m) { return m.impacts_; }
+  static auto& means(EnrichMemo& m) { return m.means_; }
+  static auto& deviations(EnrichMemo& m) { return m.deviations_; }
+  static auto& spans(EnrichMemo& m) { return m.spans_; }
+  static auto& nearby(EnrichMemo& m) { return m.nearby_; }
+  static auto& neighbours(EnrichMemo& m) { return m.neighbours_; }
+};
+
+std::size_t EnrichMemo::KeyHash::operator()(const Key& k) const {
+  std::uint64_t h = (std::uint64_t{k.id} << 32 | k.kind) * 0x9E3779B97F4A7C15ull;
+  for (const TimeNs b : k.bounds) h = (h ^ static_cast<std::uint64_t>(b)) * 0xBF58476D1CE4E5B9ull;
+  return static_cast<std::size_t>(h ^ (h >> 31));
+}
+
+void EnrichMemo::validate(const Stamp& stamp) {
+  if (stamp == stamp_) return;
+  impacts_.clear();
+  means_.clear();
+  deviations_.clear();
+  spans_.clear();
+  nearby_.clear();
+  neighbours_.clear();
+  stamp_ = stamp;
+}
+
 namespace {
 
 using stream::Shard;
@@ -71,129 +99,318 @@ std::optional<double> attribute_number(const Event& e, std::string_view name) {
   return std::nullopt;
 }
 
-SignalImpact measure(const EnrichInput& in, SignalId sig, const Event& e, const WindowSpec& win, bool provisional) {
+// The step starts bounding what an event's windows read: a window [a, b)
+// reads the steps starting in it, which are those from the first boundary at
+// or after a up to the first at or after b. Events whose bounds align alike
+// read the same steps, and share their measurements through the memo.
+TimeNs boundary_at_or_after(const Shard& shard, TimeNs t) {
+  const TimeNs step = shard.config().step;
+  return -Shard::floor_div(-t, step) * step;
+}
+
+struct MeasureWindows {
+  TimeNs before_from, event, after_from, after_to, history_from;
+};
+
+MeasureWindows windows_of(const Shard& shard, const Event& e, const WindowSpec& win) {
+  const TimeNs after_from = e.time + win.settle;
+  return {boundary_at_or_after(shard, e.time - win.before), boundary_at_or_after(shard, e.time),
+          boundary_at_or_after(shard, after_from), boundary_at_or_after(shard, after_from + win.after),
+          boundary_at_or_after(shard, e.time - shard.config().history)};
+}
+
+// The service itself and its direct callers and callees, as the shard's ids
+// (those it has seen): what an event touches directly.
+std::vector<StringId> neighbourhood_ids(const EnrichInput& in, StringId service) {
+  std::vector<StringId> out;
+  if (service == 0) return out;
+  for (const auto& [name, hops] : in.graph.neighbourhood(in.shard.strings().name(service), 1)) {
+    if (const StringId sid = in.shard.strings().find(name); sid != 0) out.push_back(sid);
+  }
+  return out;
+}
+
+const std::vector<StringId>& neighbours(const EnrichInput& in, StringId service) {
+  static const std::vector<StringId> kNone;
+  if (service == 0) return kNone;
+  if (in.memo == nullptr) {
+    thread_local std::vector<StringId> scratch;  // valid until the next call
+    return scratch = neighbourhood_ids(in, service);
+  }
+  auto& memo = MemoAccess::neighbours(*in.memo);
+  auto it = memo.find(service);
+  if (it == memo.end()) it = memo.emplace(service, neighbourhood_ids(in, service)).first;
+  return it->second;
+}
+
+bool contains(const std::vector<StringId>& ids, StringId id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+
+// The mean of a signal over the steps starting in [from, to), shared through
+// the memo: the controls of every service's difference in differences read
+// the same windows of the same signals.
+double mean_over(const EnrichInput& in, SignalId sig, TimeNs from, TimeNs to) {
+  from = boundary_at_or_after(in.shard, from);
+  to = boundary_at_or_after(in.shard, to);
+  auto compute = [&] {
+    thread_local std::vector<Point> buffer;
+    buffer.clear();
+    in.shard.signal_points(sig, from, to, buffer);
+    return mean_of(buffer);
+  };
+  if (in.memo == nullptr) return compute();
+  auto& means = MemoAccess::means(*in.memo);
+  const EnrichMemo::Key key{sig, 0, {from, to, 0, 0, 0}};
+  auto it = means.find(key);
+  if (it == means.end()) it = means.emplace(key, compute()).first;
+  return it->second;
+}
+
+SignalImpact measure_signal(const EnrichInput& in, SignalId sig, const MeasureWindows& w, bool provisional) {
   const Shard& shard = in.shard;
   const stream::SignalSpec& spec = shard.spec(sig);
   SignalImpact m;
   m.role = spec.role;
   m.metric = spec.metric;
   m.service = shard.strings().name(shard.service_of(sig));
-  const TimeNs after_from = e.time + win.settle;
-  const TimeNs after_to = after_from + win.after;
-  const auto before = points(shard, sig, e.time - win.before, e.time);
+  const auto before = points(shard, sig, w.before_from, w.event);
   m.before = summarize(before);
-  if (!provisional) {
-    const auto after = points(shard, sig, after_from, after_to);
-    m.after = summarize(after);
-    m.change_abs = m.after.mean - m.before.mean;
-    m.change_rel = m.before.mean != 0 ? m.change_abs / std::fabs(m.before.mean) : kNaN;
-    m.test = shift_test(before, after);
-    const auto history = points(shard, sig, e.time - shard.config().history, e.time);
-    m.counterfactual = forecast_mean(history, after_from, after_to);
-    m.impact_vs_counterfactual = m.after.mean - m.counterfactual.mean;
-    m.impact_vs_counterfactual_rel =
-        m.counterfactual.mean != 0 ? m.impact_vs_counterfactual / std::fabs(m.counterfactual.mean) : kNaN;
-    // Controls: the same signal of services the event did not touch (not
-    // the service, not its direct callers or callees); the first kMaxControls
-    // in order of appearance, which bounds the cost per event in large systems.
-    std::vector<std::pair<double, double>> controls;
-    const auto near = in.graph.neighbourhood(m.service, 1);
-    for (StringId other : shard.services()) {
-      if (controls.size() >= kMaxControls) break;
-      if (other == 0 || other == shard.service_of(sig)) continue;
-      if (near.count(shard.strings().name(other)) != 0) continue;
-      const stream::ServiceContext* ctx = shard.context(other);
-      if (ctx == nullptr) continue;
-      for (SignalId c : ctx->signals) {
-        if (&shard.spec(c) != &spec) continue;
-        controls.push_back({mean_of(points(shard, c, e.time - win.before, e.time)),
-                            mean_of(points(shard, c, after_from, after_to))});
-      }
+  if (provisional) return m;
+  const auto after = points(shard, sig, w.after_from, w.after_to);
+  m.after = summarize(after);
+  m.change_abs = m.after.mean - m.before.mean;
+  m.change_rel = m.before.mean != 0 ? m.change_abs / std::fabs(m.before.mean) : kNaN;
+  m.test = shift_test(before, after);
+  const auto history = points(shard, sig, w.history_from, w.event);
+  m.counterfactual = forecast_mean(history, w.after_from, w.after_to);
+  m.impact_vs_counterfactual = m.after.mean - m.counterfactual.mean;
+  m.impact_vs_counterfactual_rel =
+      m.counterfactual.mean != 0 ? m.impact_vs_counterfactual / std::fabs(m.counterfactual.mean) : kNaN;
+  // Controls: the same signal of services the event did not touch (not
+  // the service, not its direct callers or callees); the first kMaxControls
+  // in order of appearance, which bounds the cost per event in large systems.
+  std::vector<std::pair<double, double>> controls;
+  const std::vector<StringId>& near = neighbours(in, shard.service_of(sig));
+  for (StringId other : shard.services()) {
+    if (controls.size() >= kMaxControls) break;
+    if (other == 0 || contains(near, other)) continue;
+    const stream::ServiceContext* ctx = shard.context(other);
+    if (ctx == nullptr) continue;
+    for (SignalId c : ctx->signals) {
+      if (&shard.spec(c) != &spec) continue;
+      controls.push_back({mean_over(in, c, w.before_from, w.event), mean_over(in, c, w.after_from, w.after_to)});
     }
-    m.did = difference_in_differences(m.before.mean, m.after.mean, controls);
   }
+  m.did = difference_in_differences(m.before.mean, m.after.mean, controls);
   return m;
+}
+
+SignalImpact measure(const EnrichInput& in, SignalId sig, const Event& e, const WindowSpec& win, bool provisional) {
+  const MeasureWindows w = windows_of(in.shard, e, win);
+  if (in.memo == nullptr) return measure_signal(in, sig, w, provisional);
+  const EnrichMemo::Key key{sig, provisional ? 1u : 0u, {w.before_from, w.event, w.after_from, w.after_to, w.history_from}};
+  auto& impacts = MemoAccess::impacts(*in.memo);
+  auto it = impacts.find(key);
+  if (it == impacts.end()) it = impacts.emplace(key, measure_signal(in, sig, w, provisional)).first;
+  return it->second;
+}
+
+// How `service` behaved over [from, to) (on whole steps, like the windows),
+// shared through the memo; `scratch` holds it when there is no memo.
+const ServiceDeviation& deviation_between(const EnrichInput& in, StringId service, TimeNs from, TimeNs to,
+                                          ServiceDeviation& scratch) {
+  from = boundary_at_or_after(in.shard, from);
+  to = boundary_at_or_after(in.shard, to);
+  if (in.memo == nullptr) return scratch = service_deviation(in.shard, in.config, service, from, to);
+  const EnrichMemo::Key key{service, 2, {from, to, 0, 0, 0}};
+  auto& deviations = MemoAccess::deviations(*in.memo);
+  auto it = deviations.find(key);
+  if (it == deviations.end()) it = deviations.emplace(key, service_deviation(in.shard, in.config, service, from, to)).first;
+  return it->second;
 }
 
 void collect_logs(const EnrichInput& in, StringId service, TimeNs from, TimeNs to, TimeNs t, EnrichedEvent& out) {
   const stream::ServiceContext* ctx = in.shard.context(service);
   if (ctx == nullptr) return;
-  struct Group {
-    LogEvidence ev;
-    TimeNs closest = 0;
-  };
-  std::map<std::uint64_t, Group> groups;
+  // The lines in the window by template (oldest first within one), then one
+  // group per template; bodies are copied for the groups shown only.
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> lines;
   for (std::size_t i = 0; i < ctx->logs.size(); ++i) {
     const stream::LogEntry& l = ctx->logs[i];
-    if (l.time < from || l.time >= to) continue;
-    auto [it, added] = groups.try_emplace(l.template_hash);
-    Group& g = it->second;
+    if (l.time >= from && l.time < to) lines.emplace_back(l.template_hash, static_cast<std::uint32_t>(i));
+  }
+  if (lines.empty()) return;
+  std::sort(lines.begin(), lines.end());
+  struct Group {
+    std::uint64_t hash = 0;
+    std::uint32_t example = 0;  // the oldest line of the template
+    Severity severity = Severity::info;
+    std::uint64_t count = 0;
+    TimeNs first = 0, last = 0, closest = 0;
+  };
+  std::vector<Group> groups;
+  for (const auto& [hash, i] : lines) {
+    const stream::LogEntry& l = ctx->logs[i];
     const TimeNs distance = std::llabs(l.time - t);
-    if (added) {
-      g.ev.example = l.body;
-      g.ev.severity = l.severity;
-      g.ev.first = g.ev.last = l.time;
-      g.ev.trace_id = l.trace_id;
-      g.closest = distance;
+    if (groups.empty() || groups.back().hash != hash) {
+      groups.push_back({hash, i, l.severity, 0, l.time, l.time, distance});
     }
-    ++g.ev.count;
-    g.ev.first = std::min(g.ev.first, l.time);
-    g.ev.last = std::max(g.ev.last, l.time);
-    if (l.severity > g.ev.severity) g.ev.severity = l.severity;
+    Group& g = groups.back();
+    ++g.count;
+    g.first = std::min(g.first, l.time);
+    g.last = std::max(g.last, l.time);
+    g.severity = std::max(g.severity, l.severity);
     g.closest = std::min(g.closest, distance);
   }
-  std::vector<Group> sorted;
-  for (auto& [hash, g] : groups) sorted.push_back(std::move(g));
-  std::sort(sorted.begin(), sorted.end(), [](const Group& a, const Group& b) {
-    if (a.ev.severity != b.ev.severity) return a.ev.severity > b.ev.severity;
-    if (a.closest != b.closest) return a.closest < b.closest;
-    return a.ev.count > b.ev.count;
-  });
-  for (std::size_t i = 0; i < sorted.size() && i < in.config.top_logs; ++i) {
-    stream::append_log_template(sorted[i].ev.example, sorted[i].ev.template_text);
-    out.logs.push_back(std::move(sorted[i].ev));
+  const std::size_t shown = std::min(groups.size(), in.config.top_logs);
+  std::partial_sort(groups.begin(), groups.begin() + static_cast<std::ptrdiff_t>(shown), groups.end(),
+                    [](const Group& a, const Group& b) {
+                      if (a.severity != b.severity) return a.severity > b.severity;
+                      if (a.closest != b.closest) return a.closest < b.closest;
+                      if (a.count != b.count) return a.count > b.count;
+                      return a.hash < b.hash;
+                    });
+  for (std::size_t k = 0; k < shown; ++k) {
+    const Group& g = groups[k];
+    const stream::LogEntry& example = ctx->logs[g.example];
+    LogEvidence ev;
+    ev.example = example.body;
+    stream::append_log_template(ev.example, ev.template_text);
+    ev.severity = g.severity;
+    ev.count = g.count;
+    ev.first = g.first;
+    ev.last = g.last;
+    ev.trace_id = example.trace_id;
+    out.logs.push_back(std::move(ev));
   }
+}
+
+// Keeps the `limit` best of the items offered (best = first in `before`
+// order), in order: a bounded heap, so that scanning a full ring costs one
+// comparison per item rather than a copy and a sort of all of them.
+template <typename T, typename Before>
+class TopN {
+ public:
+  TopN(std::size_t limit, Before before) : limit_(limit), before_(before) { items_.reserve(limit); }
+  void offer(const T& item) {
+    if (limit_ == 0) return;
+    if (items_.size() < limit_) {
+      items_.push_back(item);
+      std::push_heap(items_.begin(), items_.end(), before_);
+    } else if (before_(item, items_.front())) {
+      std::pop_heap(items_.begin(), items_.end(), before_);
+      items_.back() = item;
+      std::push_heap(items_.begin(), items_.end(), before_);
+    }
+  }
+  // The items kept, best first.
+  std::vector<T> take() {
+    std::sort_heap(items_.begin(), items_.end(), before_);
+    return std::move(items_);
+  }
+
+ private:
+  std::size_t limit_;
+  Before before_;
+  std::vector<T> items_;  // a max-heap under `before`: the worst kept on top
+};
+
+// The failing spans of a service in [from, to) first, then the slowest; at
+// most top_spans.
+std::vector<SpanEvidence> top_spans(const EnrichInput& in, StringId service, TimeNs from, TimeNs to) {
+  std::vector<SpanEvidence> out;
+  const stream::ServiceContext* ctx = in.shard.context(service);
+  if (ctx == nullptr) return out;
+  const auto before = [](const stream::SpanEntry* a, const stream::SpanEntry* b) {
+    const bool ea = a->status == SpanStatus::error, eb = b->status == SpanStatus::error;
+    if (ea != eb) return ea;
+    const TimeNs da = a->end - a->start, db = b->end - b->start;
+    if (da != db) return da > db;
+    return a->span_id < b->span_id;
+  };
+  TopN<const stream::SpanEntry*, decltype(before)> top(in.config.top_spans, before);
+  for (std::size_t i = 0; i < ctx->spans.size(); ++i) {
+    const stream::SpanEntry& s = ctx->spans[i];
+    if (s.start >= from && s.start < to) top.offer(&s);
+  }
+  for (const stream::SpanEntry* s : top.take()) {
+    out.push_back({s->name, s->trace_id, s->span_id, s->start, static_cast<double>(s->end - s->start) / 1e9, s->status});
+  }
+  return out;
 }
 
 void collect_spans(const EnrichInput& in, StringId service, TimeNs from, TimeNs to, EnrichedEvent& out) {
-  const stream::ServiceContext* ctx = in.shard.context(service);
-  if (ctx == nullptr) return;
-  std::vector<SpanEvidence> found;
-  for (std::size_t i = 0; i < ctx->spans.size(); ++i) {
-    const stream::SpanEntry& s = ctx->spans[i];
-    if (s.start < from || s.start >= to) continue;
-    found.push_back({s.name, s.trace_id, s.span_id, s.start, static_cast<double>(s.end - s.start) / 1e9, s.status});
+  if (in.memo == nullptr) {
+    out.spans = top_spans(in, service, from, to);
+    return;
   }
-  // Failing spans first, then the slowest.
-  std::sort(found.begin(), found.end(), [](const SpanEvidence& a, const SpanEvidence& b) {
-    const bool ea = a.status == SpanStatus::error, eb = b.status == SpanStatus::error;
-    if (ea != eb) return ea;
-    if (a.duration_s != b.duration_s) return a.duration_s > b.duration_s;
-    return a.span_id < b.span_id;
-  });
-  if (found.size() > in.config.top_spans) found.resize(in.config.top_spans);
-  out.spans = std::move(found);
+  auto& memo = MemoAccess::spans(*in.memo);
+  const EnrichMemo::Key key{service, 0, {from, to, 0, 0, 0}};
+  auto it = memo.find(key);
+  if (it == memo.end()) it = memo.emplace(key, top_spans(in, service, from, to)).first;
+  out.spans = it->second;
+}
+
+// Up to this many related events, the nearest in time first.
+constexpr std::size_t kMaxRelated = 10;
+
+using NearbyEvent = EnrichMemo::NearbyEvent;
+
+// The events in [from, to) of the service, its direct callers and callees,
+// and the cluster's own (node events, id 0), in time order.
+std::vector<NearbyEvent> nearby_events(const EnrichInput& in, StringId service, TimeNs from, TimeNs to) {
+  const Shard& shard = in.shard;
+  std::vector<NearbyEvent> out;
+  auto scan = [&](StringId sid) {
+    const stream::ServiceContext* ctx = shard.context(sid);
+    if (ctx == nullptr) return;
+    const std::string& name = shard.strings().name(sid);
+    for (std::size_t i = 0; i < ctx->events.size(); ++i) {
+      const stream::EventEntry& r = ctx->events[i];
+      if (r.time >= from && r.time < to) out.push_back({r.time, &r, &name});
+    }
+  };
+  scan(0);
+  for (const StringId sid : neighbours(in, service)) scan(sid);
+  std::sort(out.begin(), out.end(), [](const NearbyEvent& a, const NearbyEvent& b) { return a.time < b.time; });
+  return out;
 }
 
 void collect_related(const EnrichInput& in, const Event& e, TimeNs from, TimeNs to, EnrichedEvent& out) {
-  const Shard& shard = in.shard;
-  const auto near = in.graph.neighbourhood(e.service, 1);
-  for (StringId sid : shard.services()) {
-    const std::string& name = shard.strings().name(sid);
-    if (sid != 0 && name != e.service && near.count(name) == 0) continue;
-    const stream::ServiceContext* ctx = shard.context(sid);
-    for (std::size_t i = 0; ctx != nullptr && i < ctx->events.size(); ++i) {
-      const stream::EventEntry& r = ctx->events[i];
-      if (r.time < from || r.time >= to || r.id == e.id) continue;
-      out.related.push_back({r.id, r.type, name, r.time});
-    }
-  }
-  std::sort(out.related.begin(), out.related.end(), [&](const RelatedEvent& a, const RelatedEvent& b) {
+  const StringId service = in.shard.strings().find(e.service);
+  const auto before = [&](const NearbyEvent& a, const NearbyEvent& b) {
     const TimeNs da = std::llabs(a.time - e.time), db = std::llabs(b.time - e.time);
     if (da != db) return da < db;
-    return a.id < b.id;
-  });
-  if (out.related.size() > 10) out.related.resize(10);
+    if (a.entry->id != b.entry->id) return a.entry->id < b.entry->id;
+    return *a.service < *b.service;
+  };
+  TopN<NearbyEvent, decltype(before)> top(kMaxRelated, before);
+  auto offer = [&](auto first, auto last) {
+    for (auto it = first; it != last; ++it) {
+      if (!(it->time == e.time && it->entry->id == e.id)) top.offer(*it);
+    }
+  };
+  if (in.memo == nullptr) {
+    const std::vector<NearbyEvent> all = nearby_events(in, service, from, to);
+    offer(all.begin(), all.end());
+  } else {
+    // Shared by the events of the step, in time order: the nearest
+    // kMaxRelated lie among the kMaxRelated + 1 nearest on either side of the
+    // event's time (one more for the event itself), ties included.
+    auto& memo = MemoAccess::nearby(*in.memo);
+    const EnrichMemo::Key key{service, 0, {from, to, 0, 0, 0}};
+    auto it = memo.find(key);
+    if (it == memo.end()) it = memo.emplace(key, nearby_events(in, service, from, to)).first;
+    const std::vector<NearbyEvent>& all = it->second;
+    const auto mid = std::lower_bound(all.begin(), all.end(), e.time,
+                                      [](const NearbyEvent& a, TimeNs t) { return a.time < t; });
+    auto left = mid, right = mid;
+    for (std::size_t n = 0; left != all.begin() && (n <= kMaxRelated || (left - 1)->time == left->time); ++n) --left;
+    for (std::size_t n = 0; right != all.end() && (n <= kMaxRelated || right->time == (right - 1)->time); ++n) ++right;
+    offer(left, right);
+  }
+  const std::vector<NearbyEvent> shown = top.take();
+  out.related.reserve(shown.size());
+  for (const NearbyEvent& c : shown) out.related.push_back({c.entry->id, c.entry->type, *c.service, c.time});
 }
 
 const SignalImpact* first_with_role(const EnrichedEvent& out, std::string_view role) {
@@ -236,7 +453,7 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
   // the load that prompted a scale-up with its old capacity: the latency
   // then is what it would have stayed at, had it not scaled.
   if (up) {
-    const double unrelieved = mean_of(points(in.shard, lat, e.time, e.time + win.settle));
+    const double unrelieved = mean_over(in, lat, e.time, e.time + win.settle);
     if (unrelieved > reference) {
       reference = unrelieved;
       v.evidence.push_back({"latency_until_settled_s", unrelieved});
@@ -247,19 +464,21 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
   // its settle time) is judged on what it adds beyond that one: against the
   // latency the earlier one led to.
   if (up && ctx != nullptr) {
+    // Earlier scale-ups, newest first: the burst reaches back while each is
+    // within the settle time of the next.
+    std::vector<TimeNs> earlier_ups;
+    for (std::size_t i = 0; i < ctx->events.size(); ++i) {
+      const stream::EventEntry& p = ctx->events[i];
+      if (p.type == e.type && p.id != e.id && p.time < e.time) earlier_ups.push_back(p.time);
+    }
+    std::sort(earlier_ups.begin(), earlier_ups.end(), std::greater<>());
     TimeNs burst_start = e.time;
-    TimeNs previous = e.time;  // the latest earlier scale-up of the burst
-    bool in_burst = true;
-    while (in_burst) {
-      in_burst = false;
-      for (std::size_t i = 0; i < ctx->events.size(); ++i) {
-        const stream::EventEntry& p = ctx->events[i];
-        if (p.type == e.type && p.id != e.id && p.time < burst_start && p.time >= burst_start - win.settle) {
-          if (burst_start == e.time) previous = p.time;
-          burst_start = p.time;
-          in_burst = true;
-        }
-      }
+    TimeNs previous = e.time;  // the earliest scale-up within the settle time before this one
+    for (const TimeNs t : earlier_ups) {
+      if (t >= burst_start) continue;  // simultaneous with a member already in
+      if (t < burst_start - win.settle) break;
+      burst_start = t;
+      if (t >= e.time - win.settle) previous = t;
     }
     // Unless latency was still climbing since the previous one: the capacity
     // on its way was not enough, so this one was needed too and is judged
@@ -267,13 +486,13 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
     bool still_climbing = false;
     if (burst_start != e.time) {
       const TimeNs step = in.shard.config().step;
-      const double then = mean_of(points(in.shard, lat, previous - step, previous + step));
-      const double now = mean_of(points(in.shard, lat, e.time - step, e.time + step));
+      const double then = mean_over(in, lat, previous - step, previous + step);
+      const double now = mean_over(in, lat, e.time - step, e.time + step);
       still_climbing = then > 0 && now >= 1.1 * then;
       v.evidence.push_back({"latency_growth_since_previous", then > 0 ? now / then : kNaN});
     }
     if (burst_start != e.time && !still_climbing) {
-      const double earlier = mean_of(points(in.shard, lat, burst_start + win.settle, burst_start + win.settle + win.after));
+      const double earlier = mean_over(in, lat, burst_start + win.settle, burst_start + win.settle + win.after);
       if (!std::isnan(earlier)) reference = earlier;
       v.evidence.push_back({"burst_start_offset_s", static_cast<double>(e.time - burst_start) / 1e9});
     }
@@ -298,7 +517,8 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
   const TimeNs window_end = e.time + win.settle + win.after;
   for (const std::string& callee : in.graph.callees(e.service)) {
     if (!confounder.empty()) break;
-    const ServiceDeviation d = service_deviation(in.shard, in.config, in.shard.strings().find(callee), e.time, window_end);
+    ServiceDeviation scratch;
+    const ServiceDeviation& d = deviation_between(in, in.shard.strings().find(callee), e.time, window_end, scratch);
     if (d.health && !d.load_up) confounder = "its dependency " + callee + "'s " + d.role + " went wrong at " + clock_time(d.health_onset);
   }
   // A dependency that got slower by much of this service's own change: the
@@ -308,8 +528,8 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
     for (const std::string& callee : in.graph.callees(e.service)) {
       if (!confounder.empty() || !(std::fabs(own_change) >= in.config.thresholds.min_latency_change_s)) break;
       for (SignalId c : signals_with_role(in.shard, in.shard.strings().find(callee), "latency")) {
-        const double b = mean_of(points(in.shard, c, e.time - win.before, e.time));
-        const double a = mean_of(points(in.shard, c, e.time + win.settle, window_end));
+        const double b = mean_over(in, c, e.time - win.before, e.time);
+        const double a = mean_over(in, c, e.time + win.settle, window_end);
         if (std::isfinite(a - b) && (a - b) * own_change > 0 && std::fabs(a - b) >= 0.5 * std::fabs(own_change)) {
           confounder = "its dependency " + callee + "'s latency moved by " + role_value("latency", a - b) + " too";
         }
@@ -319,8 +539,8 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
   }
   for (SignalId s : signals_with_role(in.shard, service, "throughput")) {
     if (!confounder.empty()) break;
-    const double load_before = mean_of(points(in.shard, s, e.time - win.before, e.time));
-    const double load_after = mean_of(points(in.shard, s, e.time + win.settle, window_end));
+    const double load_before = mean_over(in, s, e.time - win.before, e.time);
+    const double load_after = mean_over(in, s, e.time + win.settle, window_end);
     if (load_before > 0 && (load_after >= 1.3 * load_before || load_after <= load_before / 1.3)) {
       confounder = "its load moved from " + role_value("throughput", load_before) + " to " + role_value("throughput", load_after);
     }
@@ -377,15 +597,17 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
   } else {
     // What moved every service (the end of a surge of traffic, the time of
     // day) is not the scale-down's doing: its relative change is taken net
-    // of the mean relative change of services it does not touch.
+    // of the mean relative change of services it does not touch (the first
+    // kMaxControls of them).
     double control_change = 0;
     std::size_t controls = 0;
-    const auto near = in.graph.neighbourhood(e.service, 1);
+    const std::vector<StringId>& near = neighbours(in, service);
     for (StringId other : in.shard.services()) {
-      if (other == 0 || other == service || near.count(in.shard.strings().name(other)) != 0) continue;
+      if (controls >= kMaxControls) break;
+      if (other == 0 || other == service || contains(near, other)) continue;
       for (SignalId c : signals_with_role(in.shard, other, "latency")) {
-        const double b = mean_of(points(in.shard, c, e.time - win.before, e.time));
-        const double a = mean_of(points(in.shard, c, e.time + win.settle, e.time + win.settle + win.after));
+        const double b = mean_over(in, c, e.time - win.before, e.time);
+        const double a = mean_over(in, c, e.time + win.settle, e.time + win.settle + win.after);
         if (b > 0 && std::isfinite(a)) {
           control_change += a / b - 1;
           ++controls;
@@ -470,7 +692,8 @@ void judge_failure(const EnrichInput& in, const Event& e, const WindowSpec& win,
   }
   // A dependency that went wrong first.
   for (const std::string& callee : in.graph.callees(e.service)) {
-    const ServiceDeviation d = service_deviation(shard, in.config, shard.strings().find(callee), from, e.time);
+    ServiceDeviation scratch;
+    const ServiceDeviation& d = deviation_between(in, shard.strings().find(callee), from, e.time, scratch);
     if (d.deviated) {
       v.value = "dependency_failure";
       v.sentence = "its dependency " + callee + " went wrong first: " + d.role + " at " + fixed(d.ratio, 1) +
@@ -584,12 +807,16 @@ const std::vector<std::string>& roles_for(Category category) {
 
 EnrichedEvent enrich(const EnrichInput& in, const Event& e, bool provisional,
                      const std::optional<ProvisioningOutcome>& provisioning) {
+  if (in.memo != nullptr) {
+    in.memo->validate({in.shard.final_until(), in.shard.counters().records, in.graph.version()});
+  }
   EnrichedEvent out;
   out.provisional = provisional;
   out.event = e;
   const WindowSpec& win = in.config.window_for(e.category);
-  out.window_before = e.time - win.before;
-  out.window_after = e.time + win.settle + win.after;
+  // Windows are read in whole steps (see measure): these are their bounds.
+  out.window_before = boundary_at_or_after(in.shard, e.time - win.before);
+  out.window_after = boundary_at_or_after(in.shard, e.time + win.settle + win.after);
   const Shard& shard = in.shard;
   const StringId service = shard.strings().find(e.service);
   for (const std::string& role : roles_for(e.category)) {

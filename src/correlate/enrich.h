@@ -4,19 +4,73 @@
 // judged (a verdict per event category with a sentence a person can check).
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
+#include <unordered_map>
 
 #include "correlate/config.h"
+#include "correlate/deviation.h"
 #include "correlate/graph.h"
 #include "correlate/results.h"
 #include "stream/shard.h"
 
 namespace eventlens::correlate {
 
+// Work shared by the events enriched against one state of the shard. The
+// events of a service within one step read the same steps of the same
+// signals (windows are read in whole steps), so each signal's measurement
+// over them, each window mean the controls need, each dependency's deviation
+// and the service's evidence (its slowest spans, the events around it) is
+// computed once: an event storm (a rollout, a node failure evicting thirty
+// pods) costs little more than one event. A cache only, never saved:
+// enrich() forgets it whenever the shard has read a record or finalized a
+// step since, or the graph has changed, and the output is the same with or
+// without it.
+class EnrichMemo {
+ public:
+  struct Key {
+    std::uint32_t id = 0;  // a SignalId, or a service's StringId
+    std::uint32_t kind = 0;
+    std::array<TimeNs, 5> bounds{};
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+  struct Stamp {
+    TimeNs final_until = 0;
+    std::uint64_t records = 0;
+    std::uint64_t graph = 0;
+    friend bool operator==(const Stamp&, const Stamp&) = default;
+  };
+  // An event in the neighbourhood of a service (pointing into the shard's
+  // rings, which do not change while the stamp holds).
+  struct NearbyEvent {
+    TimeNs time;
+    const stream::EventEntry* entry;
+    const std::string* service;
+  };
+
+  // Clears the memo unless it was filled against `stamp`.
+  void validate(const Stamp& stamp);
+
+ private:
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const;
+  };
+  friend struct MemoAccess;
+  Stamp stamp_;
+  std::unordered_map<Key, SignalImpact, KeyHash> impacts_;
+  std::unordered_map<Key, double, KeyHash> means_;
+  std::unordered_map<Key, ServiceDeviation, KeyHash> deviations_;
+  std::unordered_map<Key, std::vector<SpanEvidence>, KeyHash> spans_;
+  std::unordered_map<Key, std::vector<NearbyEvent>, KeyHash> nearby_;
+  std::unordered_map<stream::StringId, std::vector<stream::StringId>> neighbours_;
+};
+
 struct EnrichInput {
   const stream::Shard& shard;
   const Config& config;
   const ServiceGraph& graph;
+  EnrichMemo* memo = nullptr;  // optional
 };
 
 // For a resource request: when the nodes it asked for arrived (empty when

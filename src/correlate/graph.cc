@@ -10,8 +10,9 @@ const std::set<std::string> kNone;
 
 void ServiceGraph::add_edge(const std::string& caller, const std::string& callee) {
   if (caller == callee || caller.empty() || callee.empty()) return;
-  calls_[caller].insert(callee);
+  if (!calls_[caller].insert(callee).second) return;
   called_by_[callee].insert(caller);
+  ++version_;
 }
 
 const std::set<std::string>& ServiceGraph::callees(const std::string& service) const {

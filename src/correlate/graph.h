@@ -4,6 +4,7 @@
 // come from and how far they are. Plain value; rebuilt when edges change.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -28,12 +29,15 @@ class ServiceGraph {
   // its undirected distance (the service itself at 0).
   std::map<std::string, int> neighbourhood(const std::string& service, int max_hops) const;
   std::size_t edge_count() const;
+  // Changes whenever an edge is added: what caches of graph-derived work key on.
+  std::uint64_t version() const { return version_; }
   // Every edge as (caller, callee), ordered: what a checkpoint saves.
   std::vector<std::pair<std::string, std::string>> edges() const;
 
  private:
   std::map<std::string, std::set<std::string>> calls_;
   std::map<std::string, std::set<std::string>> called_by_;
+  std::uint64_t version_ = 0;
 };
 
 }  // namespace eventlens::correlate

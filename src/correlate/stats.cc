@@ -1,6 +1,7 @@
 #include "correlate/stats.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 
@@ -44,7 +45,6 @@ std::vector<double> values_of(std::span<const Point> points) {
   return out;
 }
 
-double median_of(std::vector<double> values) { return quantile_of(values, 0.5); }
 
 // Divided, not multiplied by 1e-9 (which no double holds exactly): whole
 // seconds stay whole, so equal slopes compare equal.
@@ -194,21 +194,32 @@ struct DampedTrend {
   double slope_per_step;
 };
 
-DampedTrend fit_damped_trend(std::span<const Point> sorted, TimeNs step) {
+// The level of a damped-trend model ending at `last` (the median of its
+// last min(5, n) values, anchored at the median of their times).
+DampedTrend level_at(std::span<const Point> sorted, double slope_per_step) {
   const std::size_t k = std::min(kLevelPoints, sorted.size());
   const auto last = sorted.last(k);
   const TimeNs end = sorted.back().time;
-  std::vector<double> offsets;  // from the last point, so that the median stays exact
-  offsets.reserve(k);
-  for (const Point& p : last) offsets.push_back(static_cast<double>(p.time - end));
-  const double anchor_offset = median_of(std::move(offsets));
+  std::array<double, kLevelPoints> offsets{}, values{};  // offsets from the last point: the median stays exact
+  for (std::size_t i = 0; i < k; ++i) {
+    offsets[i] = static_cast<double>(last[i].time - end);
+    values[i] = last[i].value;
+  }
+  std::sort(offsets.begin(), offsets.begin() + static_cast<std::ptrdiff_t>(k));
+  std::sort(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k));
+  const auto middle = [k](const std::array<double, kLevelPoints>& v) {
+    return k % 2 == 1 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+  };
+  return DampedTrend{middle(values), end + static_cast<TimeNs>(std::llround(middle(offsets))), slope_per_step};
+}
 
+DampedTrend fit_damped_trend(std::span<const Point> sorted, TimeNs step) {
+  const TimeNs end = sorted.back().time;
   const auto recent_begin = std::lower_bound(sorted.begin(), sorted.end(), end - kTrendSpan,
                                              [](const Point& p, TimeNs t) { return p.time < t; });
   double slope = theil_sen_sorted(std::span<const Point>(recent_begin, sorted.end()), kForecastTrendMaxPoints);
   if (std::isnan(slope)) slope = 0;
-  return DampedTrend{median_of(values_of(last)), end + static_cast<TimeNs>(std::llround(anchor_offset)),
-                     slope * seconds_between(0, step)};
+  return level_at(sorted, slope * seconds_between(0, step));
 }
 
 // level + slope * (phi + phi^2 + ... + phi^h), h = steps after the anchor.
@@ -239,6 +250,13 @@ std::vector<TimeNs> window_steps(TimeNs from, TimeNs to, TimeNs step) {
 
 // The median positive spacing of sorted points; 0 when all times are equal.
 TimeNs median_spacing(std::span<const Point> sorted) {
+  // Signals come on a fixed step: when every gap is the same, that is it.
+  if (sorted.size() >= 2) {
+    const TimeNs first_gap = sorted[1].time - sorted[0].time;
+    bool even = first_gap > 0;
+    for (std::size_t i = 2; even && i < sorted.size(); ++i) even = sorted[i].time - sorted[i - 1].time == first_gap;
+    if (even) return first_gap;
+  }
   std::vector<double> gaps;
   gaps.reserve(sorted.size());
   for (std::size_t i = 1; i < sorted.size(); ++i) {
@@ -273,12 +291,15 @@ Forecast forecast_damped_trend(std::span<const Point> sorted, TimeNs from, TimeN
     horizon += static_cast<double>(t - last) / static_cast<double>(step);
   }
   const double count = static_cast<double>(times.size());
-  // One step ahead over the last points, each from the points before it (the
-  // method needs 3).
+  // One step ahead over the last points, each from the level of the points
+  // before it (the method needs 3) and the slope of the whole fit: refitting
+  // the slope for every residual cost 50 Theil–Sen fits per forecast, and
+  // the level's error is what dominates one step ahead.
   std::vector<double> residuals;
   const std::size_t first = std::max<std::size_t>(3, sorted.size() - std::min(sorted.size(), kForecastResidualPoints));
+  residuals.reserve(sorted.size() - std::min(first, sorted.size()));
   for (std::size_t i = first; i < sorted.size(); ++i) {
-    const DampedTrend fitted = fit_damped_trend(sorted.first(i), step);
+    const DampedTrend fitted = level_at(sorted.first(i), model.slope_per_step);
     residuals.push_back(sorted[i].value - damped_trend_at(fitted, sorted[i].time, step));
   }
   // Errors of a trend extrapolation grow with the horizon, like a random walk's.

@@ -101,7 +101,7 @@ TEST(TheilSen, IgnoresAnOutlier) {
 }
 
 TEST(TheilSen, SubsamplesLongSeriesAndKeepsTheSlope) {
-  // 1000 points (subsampled to 200) rising 0.5 per second, every 50th a spike,
+  // 1000 points (subsampled to 30) rising 0.5 per second, every 50th a spike,
   // given out of time order.
   std::vector<Point> points;
   for (int i = 999; i >= 0; --i) points.push_back({kT0 + i * kNanosPerSecond, 0.5 * i + (i % 50 == 7 ? 500.0 : 0.0)});
