@@ -35,8 +35,10 @@ int run_bench_simulate(const BenchSimulateOptions& options);
 struct BenchEngineOptions {
   bool json = false;
   int runs = 5;
-  std::size_t records = 4'000'000;  // records per pass over the generated stream
-  std::size_t series = 100'000;     // live engine series the generated cluster feeds
+  // 1M records over 2000 series: ~300 steps of 15 s, so every event's after
+  // window closes inside the stream (memory at scale: --series 1000000).
+  std::size_t records = 1'000'000;  // records per pass over the generated stream
+  std::size_t series = 2'000;       // live engine series the generated cluster feeds
   std::size_t pods_per_service = 20;
   std::size_t event_every = 1;      // one event per this many pod scrapes (each 10 samples, 1 log, 1 span)
   std::string replay;               // a simulator output directory: time replay vs decode of its files instead
