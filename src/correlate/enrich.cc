@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "correlate/deviation.h"
@@ -17,6 +18,7 @@ struct MemoAccess {
   static auto& means(EnrichMemo& m) { return m.means_; }
   static auto& deviations(EnrichMemo& m) { return m.deviations_; }
   static auto& spans(EnrichMemo& m) { return m.spans_; }
+  static auto& logs(EnrichMemo& m) { return m.logs_; }
   static auto& nearby(EnrichMemo& m) { return m.nearby_; }
   static auto& neighbours(EnrichMemo& m) { return m.neighbours_; }
 };
@@ -33,6 +35,7 @@ void EnrichMemo::validate(const Stamp& stamp) {
   means_.clear();
   deviations_.clear();
   spans_.clear();
+  logs_.clear();
   nearby_.clear();
   neighbours_.clear();
   stamp_ = stamp;
@@ -228,62 +231,6 @@ const ServiceDeviation& deviation_between(const EnrichInput& in, StringId servic
   return it->second;
 }
 
-void collect_logs(const EnrichInput& in, StringId service, TimeNs from, TimeNs to, TimeNs t, EnrichedEvent& out) {
-  const stream::ServiceContext* ctx = in.shard.context(service);
-  if (ctx == nullptr) return;
-  // The lines in the window by template (oldest first within one), then one
-  // group per template; bodies are copied for the groups shown only.
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> lines;
-  for (std::size_t i = 0; i < ctx->logs.size(); ++i) {
-    const stream::LogEntry& l = ctx->logs[i];
-    if (l.time >= from && l.time < to) lines.emplace_back(l.template_hash, static_cast<std::uint32_t>(i));
-  }
-  if (lines.empty()) return;
-  std::sort(lines.begin(), lines.end());
-  struct Group {
-    std::uint64_t hash = 0;
-    std::uint32_t example = 0;  // the oldest line of the template
-    Severity severity = Severity::info;
-    std::uint64_t count = 0;
-    TimeNs first = 0, last = 0, closest = 0;
-  };
-  std::vector<Group> groups;
-  for (const auto& [hash, i] : lines) {
-    const stream::LogEntry& l = ctx->logs[i];
-    const TimeNs distance = std::llabs(l.time - t);
-    if (groups.empty() || groups.back().hash != hash) {
-      groups.push_back({hash, i, l.severity, 0, l.time, l.time, distance});
-    }
-    Group& g = groups.back();
-    ++g.count;
-    g.first = std::min(g.first, l.time);
-    g.last = std::max(g.last, l.time);
-    g.severity = std::max(g.severity, l.severity);
-    g.closest = std::min(g.closest, distance);
-  }
-  const std::size_t shown = std::min(groups.size(), in.config.top_logs);
-  std::partial_sort(groups.begin(), groups.begin() + static_cast<std::ptrdiff_t>(shown), groups.end(),
-                    [](const Group& a, const Group& b) {
-                      if (a.severity != b.severity) return a.severity > b.severity;
-                      if (a.closest != b.closest) return a.closest < b.closest;
-                      if (a.count != b.count) return a.count > b.count;
-                      return a.hash < b.hash;
-                    });
-  for (std::size_t k = 0; k < shown; ++k) {
-    const Group& g = groups[k];
-    const stream::LogEntry& example = ctx->logs[g.example];
-    LogEvidence ev;
-    ev.example = example.body;
-    stream::append_log_template(ev.example, ev.template_text);
-    ev.severity = g.severity;
-    ev.count = g.count;
-    ev.first = g.first;
-    ev.last = g.last;
-    ev.trace_id = example.trace_id;
-    out.logs.push_back(std::move(ev));
-  }
-}
-
 // Keeps the `limit` best of the items offered (best = first in `before`
 // order), in order: a bounded heap, so that scanning a full ring costs one
 // comparison per item rather than a copy and a sort of all of them.
@@ -313,6 +260,79 @@ class TopN {
   Before before_;
   std::vector<T> items_;  // a max-heap under `before`: the worst kept on top
 };
+
+using LogGroup = EnrichMemo::LogGroup;
+
+// The lines of a service in [from, to), one group per template, ordered by
+// template hash.
+std::vector<LogGroup> log_groups(const EnrichInput& in, StringId service, TimeNs from, TimeNs to) {
+  std::vector<LogGroup> groups;
+  const stream::ServiceContext* ctx = in.shard.context(service);
+  if (ctx == nullptr) return groups;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> lines;  // (template, ring index): oldest first per template
+  for (std::size_t i = 0; i < ctx->logs.size(); ++i) {
+    const stream::LogEntry& l = ctx->logs[i];
+    if (l.time >= from && l.time < to) lines.emplace_back(l.template_hash, static_cast<std::uint32_t>(i));
+  }
+  std::sort(lines.begin(), lines.end());
+  for (const auto& [hash, i] : lines) {
+    const stream::LogEntry& l = ctx->logs[i];
+    if (groups.empty() || groups.back().hash != hash) groups.push_back({hash, &l, l.severity, l.time, l.time, {}});
+    LogGroup& g = groups.back();
+    g.first = std::min(g.first, l.time);
+    g.last = std::max(g.last, l.time);
+    g.severity = std::max(g.severity, l.severity);
+    g.times.push_back(l.time);
+  }
+  for (LogGroup& g : groups) std::sort(g.times.begin(), g.times.end());
+  return groups;
+}
+
+// The top_logs templates around `t`: the most severe, then the closest to
+// it, then the most frequent.
+void collect_logs(const EnrichInput& in, StringId service, TimeNs from, TimeNs to, TimeNs t, EnrichedEvent& out) {
+  std::vector<LogGroup> own;
+  const std::vector<LogGroup>* groups = &own;
+  if (in.memo != nullptr) {
+    auto& memo = MemoAccess::logs(*in.memo);
+    const EnrichMemo::Key key{service, 0, {from, to, 0, 0, 0}};
+    auto it = memo.find(key);
+    if (it == memo.end()) it = memo.emplace(key, log_groups(in, service, from, to)).first;
+    groups = &it->second;
+  } else {
+    own = log_groups(in, service, from, to);
+  }
+  struct Ranked {
+    const LogGroup* group;
+    TimeNs closest;
+  };
+  const auto before = [](const Ranked& a, const Ranked& b) {
+    if (a.group->severity != b.group->severity) return a.group->severity > b.group->severity;
+    if (a.closest != b.closest) return a.closest < b.closest;
+    if (a.group->times.size() != b.group->times.size()) return a.group->times.size() > b.group->times.size();
+    return a.group->hash < b.group->hash;
+  };
+  TopN<Ranked, decltype(before)> top(in.config.top_logs, before);
+  for (const LogGroup& g : *groups) {
+    const auto at = std::lower_bound(g.times.begin(), g.times.end(), t);
+    TimeNs closest = std::numeric_limits<TimeNs>::max();
+    if (at != g.times.end()) closest = *at - t;
+    if (at != g.times.begin()) closest = std::min(closest, t - *(at - 1));
+    top.offer({&g, closest});
+  }
+  for (const Ranked& r : top.take()) {
+    const LogGroup& g = *r.group;
+    LogEvidence ev;
+    ev.example = g.example->body;
+    stream::append_log_template(ev.example, ev.template_text);
+    ev.severity = g.severity;
+    ev.count = g.times.size();
+    ev.first = g.first;
+    ev.last = g.last;
+    ev.trace_id = g.example->trace_id;
+    out.logs.push_back(std::move(ev));
+  }
+}
 
 // The failing spans of a service in [from, to) first, then the slowest; at
 // most top_spans.

@@ -21,7 +21,8 @@ namespace eventlens::correlate {
 // events of a service within one step read the same steps of the same
 // signals (windows are read in whole steps), so each signal's measurement
 // over them, each window mean the controls need, each dependency's deviation
-// and the service's evidence (its slowest spans, the events around it) is
+// and the service's evidence (its log templates, its slowest spans, the
+// events around it) is
 // computed once: an event storm (a rollout, a node failure evicting thirty
 // pods) costs little more than one event. A cache only, never saved:
 // enrich() forgets it whenever the shard has read a record or finalized a
@@ -49,6 +50,15 @@ class EnrichMemo {
     const std::string* service;
   };
 
+  // The warning-or-worse lines of a service in a window with one template.
+  struct LogGroup {
+    std::uint64_t hash = 0;
+    const stream::LogEntry* example = nullptr;  // the oldest line of the template
+    Severity severity = Severity::info;         // the worst
+    TimeNs first = 0, last = 0;
+    std::vector<TimeNs> times;  // sorted
+  };
+
   // Clears the memo unless it was filled against `stamp`.
   void validate(const Stamp& stamp);
 
@@ -62,6 +72,7 @@ class EnrichMemo {
   std::unordered_map<Key, double, KeyHash> means_;
   std::unordered_map<Key, ServiceDeviation, KeyHash> deviations_;
   std::unordered_map<Key, std::vector<SpanEvidence>, KeyHash> spans_;
+  std::unordered_map<Key, std::vector<LogGroup>, KeyHash> logs_;
   std::unordered_map<Key, std::vector<NearbyEvent>, KeyHash> nearby_;
   std::unordered_map<stream::StringId, std::vector<stream::StringId>> neighbours_;
 };
