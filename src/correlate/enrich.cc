@@ -380,18 +380,23 @@ using NearbyEvent = EnrichMemo::NearbyEvent;
 std::vector<NearbyEvent> nearby_events(const EnrichInput& in, StringId service, TimeNs from, TimeNs to) {
   const Shard& shard = in.shard;
   std::vector<NearbyEvent> out;
+  const auto by_time = [](const NearbyEvent& a, const NearbyEvent& b) { return a.time < b.time; };
+  // Each ring holds its service's events in arrival order, which is time
+  // order but for late ones: each is sorted if needed, then merged in.
   auto scan = [&](StringId sid) {
     const stream::ServiceContext* ctx = shard.context(sid);
     if (ctx == nullptr) return;
     const std::string& name = shard.strings().name(sid);
+    const auto run = static_cast<std::ptrdiff_t>(out.size());
     for (std::size_t i = 0; i < ctx->events.size(); ++i) {
       const stream::EventEntry& r = ctx->events[i];
       if (r.time >= from && r.time < to) out.push_back({r.time, &r, &name});
     }
+    if (!std::is_sorted(out.begin() + run, out.end(), by_time)) std::stable_sort(out.begin() + run, out.end(), by_time);
+    std::inplace_merge(out.begin(), out.begin() + run, out.end(), by_time);
   };
   scan(0);
   for (const StringId sid : neighbours(in, service)) scan(sid);
-  std::sort(out.begin(), out.end(), [](const NearbyEvent& a, const NearbyEvent& b) { return a.time < b.time; });
   return out;
 }
 
