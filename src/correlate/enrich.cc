@@ -16,6 +16,7 @@ namespace eventlens::correlate {
 struct MemoAccess {
   static auto& impacts(EnrichMemo& m) { return m.impacts_; }
   static auto& means(EnrichMemo& m) { return m.means_; }
+  static auto& forecasters(EnrichMemo& m) { return m.forecasters_; }
   static auto& deviations(EnrichMemo& m) { return m.deviations_; }
   static auto& spans(EnrichMemo& m) { return m.spans_; }
   static auto& logs(EnrichMemo& m) { return m.logs_; }
@@ -33,6 +34,7 @@ void EnrichMemo::validate(const Stamp& stamp) {
   if (stamp == stamp_) return;
   impacts_.clear();
   means_.clear();
+  forecasters_.clear();
   deviations_.clear();
   spans_.clear();
   logs_.clear();
@@ -168,6 +170,17 @@ double mean_over(const EnrichInput& in, SignalId sig, TimeNs from, TimeNs to) {
   return it->second;
 }
 
+// The forecast of a signal over the after window from its history before
+// the event; the fit is shared by the windows of every event category.
+Forecast forecast_over(const EnrichInput& in, SignalId sig, const MeasureWindows& w) {
+  if (in.memo == nullptr) return forecast_mean(points(in.shard, sig, w.history_from, w.event), w.after_from, w.after_to);
+  auto& memo = MemoAccess::forecasters(*in.memo);
+  const EnrichMemo::Key key{sig, 0, {w.history_from, w.event, 0, 0, 0}};
+  auto it = memo.find(key);
+  if (it == memo.end()) it = memo.emplace(key, Forecaster(points(in.shard, sig, w.history_from, w.event))).first;
+  return it->second.mean_over(w.after_from, w.after_to);
+}
+
 SignalImpact measure_signal(const EnrichInput& in, SignalId sig, const MeasureWindows& w, bool provisional) {
   const Shard& shard = in.shard;
   const stream::SignalSpec& spec = shard.spec(sig);
@@ -183,8 +196,7 @@ SignalImpact measure_signal(const EnrichInput& in, SignalId sig, const MeasureWi
   m.change_abs = m.after.mean - m.before.mean;
   m.change_rel = m.before.mean != 0 ? m.change_abs / std::fabs(m.before.mean) : kNaN;
   m.test = shift_test(before, after);
-  const auto history = points(shard, sig, w.history_from, w.event);
-  m.counterfactual = forecast_mean(history, w.after_from, w.after_to);
+  m.counterfactual = forecast_over(in, sig, w);
   m.impact_vs_counterfactual = m.after.mean - m.counterfactual.mean;
   m.impact_vs_counterfactual_rel =
       m.counterfactual.mean != 0 ? m.impact_vs_counterfactual / std::fabs(m.counterfactual.mean) : kNaN;

@@ -20,7 +20,8 @@ namespace eventlens::correlate {
 // Work shared by the events enriched against one state of the shard. The
 // events of a service within one step read the same steps of the same
 // signals (windows are read in whole steps), so each signal's measurement
-// over them, each window mean the controls need, each dependency's deviation
+// over them, its forecast's fit (shared by windows of every length), each
+// window mean the controls need, each dependency's deviation
 // and the service's evidence (its log templates, its slowest spans, the
 // events around it) is
 // computed once: an event storm (a rollout, a node failure evicting thirty
@@ -70,6 +71,7 @@ class EnrichMemo {
   Stamp stamp_;
   std::unordered_map<Key, SignalImpact, KeyHash> impacts_;
   std::unordered_map<Key, double, KeyHash> means_;
+  std::unordered_map<Key, Forecaster, KeyHash> forecasters_;
   std::unordered_map<Key, ServiceDeviation, KeyHash> deviations_;
   std::unordered_map<Key, std::vector<SpanEvidence>, KeyHash> spans_;
   std::unordered_map<Key, std::vector<LogGroup>, KeyHash> logs_;

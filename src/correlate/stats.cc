@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <memory>
+#include <optional>
 
 namespace eventlens::correlate {
 
@@ -266,35 +268,24 @@ TimeNs median_spacing(std::span<const Point> sorted) {
   return std::isnan(median) ? 0 : static_cast<TimeNs>(std::llround(median));
 }
 
-Forecast forecast_seasonal(std::span<const Point> sorted, TimeNs from, TimeNs to, TimeNs step) {
-  const WindowedSeries series(sorted);
-  const double mean = seasonal_naive(series, from, to);
-  if (std::isnan(mean)) return Forecast{kNaN, kNaN, kNaN, "none"};
-  // One step ahead: each point forecast from the day and hour before it.
+// The spread of the seasonal method's one-step-ahead residuals: each point
+// forecast from the day and hour before it.
+double seasonal_spread(const WindowedSeries& series, std::span<const Point> sorted, TimeNs step) {
   std::vector<double> residuals;
   for (const Point& p : sorted) {
     if (!reaches_a_day_and_an_hour_back(sorted, p.time, step)) continue;
     const double predicted = seasonal_naive(series, p.time, p.time + step);
     if (!std::isnan(predicted)) residuals.push_back(p.value - predicted);
   }
-  return band_around(mean, spread_of(residuals, sorted), 1.0, "seasonal_naive");
+  return spread_of(residuals, sorted);
 }
 
-Forecast forecast_damped_trend(std::span<const Point> sorted, TimeNs from, TimeNs to, TimeNs step) {
-  const DampedTrend model = fit_damped_trend(sorted, step);
-  const std::vector<TimeNs> times = window_steps(from, to, step);
-  const TimeNs last = sorted.back().time;
-  double sum = 0;
-  double horizon = 0;
-  for (const TimeNs t : times) {
-    sum += damped_trend_at(model, t, step);
-    horizon += static_cast<double>(t - last) / static_cast<double>(step);
-  }
-  const double count = static_cast<double>(times.size());
-  // One step ahead over the last points, each from the level of the points
-  // before it (the method needs 3) and the slope of the whole fit: refitting
-  // the slope for every residual cost 50 Theil–Sen fits per forecast, and
-  // the level's error is what dominates one step ahead.
+// The spread of the trend method's one-step-ahead residuals over the last
+// points, each forecast with the level of the points before it (the method
+// needs 3) and the fit's slope: refitting the slope for every residual cost
+// 50 Theil–Sen fits per forecast, and the level's error is what dominates
+// one step ahead.
+double trend_spread(const DampedTrend& model, std::span<const Point> sorted, TimeNs step) {
   std::vector<double> residuals;
   const std::size_t first = std::max<std::size_t>(3, sorted.size() - std::min(sorted.size(), kForecastResidualPoints));
   residuals.reserve(sorted.size() - std::min(first, sorted.size()));
@@ -302,9 +293,7 @@ Forecast forecast_damped_trend(std::span<const Point> sorted, TimeNs from, TimeN
     const DampedTrend fitted = level_at(sorted.first(i), model.slope_per_step);
     residuals.push_back(sorted[i].value - damped_trend_at(fitted, sorted[i].time, step));
   }
-  // Errors of a trend extrapolation grow with the horizon, like a random walk's.
-  const double widen = std::sqrt(std::max(1.0, horizon / count));
-  return band_around(sum / count, spread_of(residuals, sorted), widen, "damped_trend");
+  return spread_of(residuals, sorted);
 }
 
 Forecast forecast_last_level(std::span<const Point> sorted) {
@@ -428,21 +417,63 @@ ShiftTest shift_test(std::span<const Point> before, std::span<const Point> after
   return test;
 }
 
-Forecast forecast_mean(std::span<const Point> history, TimeNs from, TimeNs to) {
+// What a history's forecasts share, fitted on first use.
+struct Forecaster::Fit {
+  std::optional<WindowedSeries> series;
+  double seasonal_spread = kNaN;
+  std::optional<DampedTrend> trend;
+  double trend_spread = kNaN;
+};
+
+Forecaster::Forecaster(std::span<const Point> history)
+    : sorted_(present_in_time_order(history)), fit_(std::make_unique<Fit>()) {
+  step_ = median_spacing(sorted_);
+}
+
+Forecaster::~Forecaster() = default;
+Forecaster::Forecaster(Forecaster&&) noexcept = default;
+Forecaster& Forecaster::operator=(Forecaster&&) noexcept = default;
+
+Forecast Forecaster::mean_over(TimeNs from, TimeNs to) {
   const Forecast none{kNaN, kNaN, kNaN, "none"};
-  if (to <= from) return none;
-  std::vector<Point> sorted = present_in_time_order(history);
-  sorted.erase(std::lower_bound(sorted.begin(), sorted.end(), from,
-                                [](const Point& p, TimeNs t) { return p.time < t; }),
-               sorted.end());
-  if (sorted.empty()) return none;
-  const TimeNs step = median_spacing(sorted);
-  if (sorted.size() < 3 || step <= 0) return forecast_last_level(sorted);
-  if (reaches_a_day_and_an_hour_back(sorted, from, step) && sorted.back().time + step >= to - kDay) {
-    const Forecast seasonal = forecast_seasonal(sorted, from, to, step);
-    if (!std::isnan(seasonal.mean)) return seasonal;
+  if (to <= from || sorted_.empty()) return none;
+  // Points at or after `from` are not history: the fits are of the whole
+  // history, so a window starting inside it is forecast afresh.
+  if (sorted_.back().time >= from) {
+    const auto end = std::lower_bound(sorted_.begin(), sorted_.end(), from,
+                                      [](const Point& p, TimeNs t) { return p.time < t; });
+    if (end == sorted_.begin()) return none;
+    return Forecaster(std::span<const Point>(sorted_.begin(), end)).mean_over(from, to);
   }
-  return forecast_damped_trend(sorted, from, to, step);
+  if (sorted_.size() < 3 || step_ <= 0) return forecast_last_level(sorted_);
+  if (reaches_a_day_and_an_hour_back(sorted_, from, step_) && sorted_.back().time + step_ >= to - kDay) {
+    if (!fit_->series) {
+      fit_->series.emplace(sorted_);
+      fit_->seasonal_spread = seasonal_spread(*fit_->series, sorted_, step_);
+    }
+    const double mean = seasonal_naive(*fit_->series, from, to);
+    if (!std::isnan(mean)) return band_around(mean, fit_->seasonal_spread, 1.0, "seasonal_naive");
+  }
+  if (!fit_->trend) {
+    fit_->trend = fit_damped_trend(sorted_, step_);
+    fit_->trend_spread = trend_spread(*fit_->trend, sorted_, step_);
+  }
+  const std::vector<TimeNs> times = window_steps(from, to, step_);
+  const TimeNs last = sorted_.back().time;
+  double sum = 0;
+  double horizon = 0;
+  for (const TimeNs t : times) {
+    sum += damped_trend_at(*fit_->trend, t, step_);
+    horizon += static_cast<double>(t - last) / static_cast<double>(step_);
+  }
+  const double count = static_cast<double>(times.size());
+  // Errors of a trend extrapolation grow with the horizon, like a random walk's.
+  const double widen = std::sqrt(std::max(1.0, horizon / count));
+  return band_around(sum / count, fit_->trend_spread, widen, "damped_trend");
+}
+
+Forecast forecast_mean(std::span<const Point> history, TimeNs from, TimeNs to) {
+  return Forecaster(history).mean_over(from, to);
 }
 
 DidEstimate difference_in_differences(double before_t, double after_t,

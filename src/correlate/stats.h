@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
@@ -129,6 +130,25 @@ struct Forecast {
 // sqrt(H), H the mean horizon of the window's steps in steps after the last
 // point (at least 1).
 Forecast forecast_mean(std::span<const Point> history, TimeNs from, TimeNs to);
+
+// The forecasts of one history for several windows: what they share (the
+// sorted history, the trend's fit, the spread of the residuals) is computed
+// once, on the first window that needs it. mean_over(from, to) equals
+// forecast_mean(history, from, to).
+class Forecaster {
+ public:
+  explicit Forecaster(std::span<const Point> history);
+  ~Forecaster();
+  Forecaster(Forecaster&&) noexcept;
+  Forecaster& operator=(Forecaster&&) noexcept;
+  Forecast mean_over(TimeNs from, TimeNs to);
+
+ private:
+  struct Fit;
+  std::vector<Point> sorted_;
+  TimeNs step_ = 0;
+  std::unique_ptr<Fit> fit_;
+};
 inline constexpr std::size_t kForecastMaxSteps = 1000;
 inline constexpr std::size_t kForecastResidualPoints = 50;
 inline constexpr std::size_t kForecastTrendMaxPoints = 30;

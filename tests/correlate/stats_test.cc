@@ -314,6 +314,36 @@ TEST(Forecast, FlatHistoryForecastsItsLevelWithAZeroBand) {
   EXPECT_DOUBLE_EQ(f.upper, 3.25);
 }
 
+TEST(Forecast, OneForecasterGivesEveryWindowWhatForecastMeanGives) {
+  // Its fits are shared between windows; each window's forecast must still
+  // be the one forecast_mean makes alone: seasonal, trend, and a window
+  // starting inside the history (forecast from the points before it).
+  const std::vector<Point> daily = daily_history(26);
+  const TimeNs end = kT0 + 26 * kHourNs;
+  Forecaster forecaster(daily);
+  for (const auto& [from, to] : std::vector<std::pair<TimeNs, TimeNs>>{{end, end + 30 * kMinuteNs},
+                                                                       {end + 5 * kMinuteNs, end + 2 * kHourNs},
+                                                                       {end - 10 * kMinuteNs, end + 10 * kMinuteNs},
+                                                                       {end, end + 30 * kMinuteNs}}) {
+    const Forecast alone = forecast_mean(daily, from, to);
+    const Forecast shared = forecaster.mean_over(from, to);
+    EXPECT_STREQ(shared.method, alone.method);
+    EXPECT_DOUBLE_EQ(shared.mean, alone.mean);
+    EXPECT_DOUBLE_EQ(shared.lower, alone.lower);
+    EXPECT_DOUBLE_EQ(shared.upper, alone.upper);
+  }
+  const std::vector<Point> recent = daily_history(2);
+  Forecaster trend(recent);
+  for (const TimeNs minutes : {5, 20, 90}) {
+    const Forecast alone = forecast_mean(recent, end + kMinuteNs, end + minutes * kMinuteNs);
+    const Forecast shared = trend.mean_over(end + kMinuteNs, end + minutes * kMinuteNs);
+    EXPECT_STREQ(shared.method, "damped_trend");
+    EXPECT_DOUBLE_EQ(shared.mean, alone.mean);
+    EXPECT_DOUBLE_EQ(shared.lower, alone.lower);
+    EXPECT_DOUBLE_EQ(shared.upper, alone.upper);
+  }
+}
+
 TEST(DifferenceInDifferences, SubtractsTheControlsMeanChange) {
   const std::vector<std::pair<double, double>> controls{{50, 45}, {200, 190}, {kNaN, 3}, {1, kNaN}};
   // Hand: treated -20, controls -5 and -10 (mean -7.5): effect -12.5 on 100.
