@@ -6,24 +6,41 @@
 
 namespace eventlens::correlate {
 
-Robust baseline_of(std::span<const Point> history, DetectionSpec::Direction direction) {
-  std::vector<double> values;
+namespace {
+
+// The baseline's values without NaN, and their noise: the spread is the
+// step-to-step noise (the median absolute successive difference, / sqrt 2),
+// not the spread of levels: an earlier surge in the history widens the MAD
+// until a new one no longer stands out, while the noise between neighbouring
+// steps stays what a shift is measured against.
+double present_values_and_noise(std::span<const Point> history, std::vector<double>& values) {
+  values.clear();
   values.reserve(history.size());
   for (const Point& p : history) {
     if (!std::isnan(p.value)) values.push_back(p.value);
   }
-  if (values.size() < kMinBaselinePoints) return {kNaN, kNaN};
-  Robust r = robust_stats(values);
-  // The spread is the step-to-step noise (the median absolute successive
-  // difference, / sqrt 2), not the spread of levels: an earlier surge in the
-  // history widens the MAD until a new one no longer stands out, while the
-  // noise between neighbouring steps stays what a shift is measured against.
+  if (values.size() < kMinBaselinePoints) return kNaN;
   std::vector<double> diffs;
   diffs.reserve(values.size());
   for (std::size_t i = 1; i < values.size(); ++i) diffs.push_back(std::fabs(values[i] - values[i - 1]));
-  r.mad = quantile_of(diffs, 0.5) / std::sqrt(2.0);
-  if (direction == DetectionSpec::Direction::down) r.median = quantile_of(values, 0.10);
-  return r;
+  return quantile_of(diffs, 0.5) / std::sqrt(2.0);
+}
+
+}  // namespace
+
+Robust baseline_of(std::span<const Point> history, DetectionSpec::Direction direction) {
+  std::vector<double> values;
+  const double noise = present_values_and_noise(history, values);
+  if (std::isnan(noise)) return {kNaN, kNaN};
+  return {quantile_of(values, direction == DetectionSpec::Direction::down ? 0.10 : 0.5), noise};
+}
+
+Baselines baselines_of(std::span<const Point> history) {
+  std::vector<double> values;
+  const double noise = present_values_and_noise(history, values);
+  if (std::isnan(noise)) return {{kNaN, kNaN}, {kNaN, kNaN}};
+  const double median = quantile_of(values, 0.5);
+  return {{median, noise}, {quantile_of(values, 0.10), noise}};
 }
 
 Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& baseline) {

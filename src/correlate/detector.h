@@ -31,6 +31,13 @@ Robust baseline_of(std::span<const Point> history,
                    DetectionSpec::Direction direction = DetectionSpec::Direction::up);
 inline constexpr std::size_t kMinBaselinePoints = 8;
 
+// Both directions' baselines of `history` at once (they share the noise).
+struct Baselines {
+  Robust up;
+  Robust down;
+};
+Baselines baselines_of(std::span<const Point> history);
+
 // Returns how `value` deviates from `baseline` under `spec`.
 Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& baseline);
 

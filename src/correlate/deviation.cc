@@ -60,11 +60,9 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
     std::size_t recent_from = 0;
     while (recent_from < history.size() && history[recent_from].time < from - recent_span) ++recent_from;
     const std::span<const stream::Point> recent(history.data() + recent_from, history.size() - recent_from);
-    Robust base_up = baseline_of(history);
-    Robust base_down = baseline_of(history, DetectionSpec::Direction::down);
+    auto [base_up, base_down] = baselines_of(history);
     if (recent.size() >= kMinBaselinePoints) {
-      const Robust recent_up = baseline_of(recent);
-      const Robust recent_down = baseline_of(recent, DetectionSpec::Direction::down);
+      const auto [recent_up, recent_down] = baselines_of(recent);
       if (recent_up.median < base_up.median) base_up = recent_up;
       if (recent_down.median > base_down.median) base_down = recent_down;
     }
