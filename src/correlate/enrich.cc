@@ -4,6 +4,9 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
 
 #include "correlate/deviation.h"
 #include "correlate/phrases.h"
@@ -457,6 +460,193 @@ const SignalImpact* first_with_role(const EnrichedEvent& out, std::string_view r
   return nullptr;
 }
 
+// ---- the counterfactual of a scaling ----
+
+// The latency role is a 95th percentile; the 95th percentile of an
+// exponential wait is ln 20 (about 3) times its mean.
+constexpr double kP95PerMeanWait = 2.995732273553991;
+// The autoscaler's utilisation is an average over about this long (the
+// metrics pipeline's CPU window): it lags a change of load.
+constexpr double kUtilisationWindowS = 30;
+// Fewer spans than this give no service time.
+constexpr std::size_t kMinSpans = 10;
+
+// Sakasegawa's approximation of the mean wait in an M/M/c queue, in service
+// times: flat at low utilisation, steep as it nears 1 (held just below 1; a
+// load beyond the capacity is a backlog, accounted for apart).
+double queueing_delay(double rho, double servers) {
+  const double c = std::max(1.0, servers);
+  const double r = std::clamp(rho, 0.0, 0.995);
+  return std::pow(r, std::sqrt(2 * (c + 1)) - 1) / (c * (1 - r));
+}
+
+// The value of the first of `signals` with one at the step starting at `t`.
+double value_at(const Shard& shard, const std::vector<SignalId>& signals, TimeNs t) {
+  for (SignalId s : signals) {
+    const double v = shard.signal_value(s, t);
+    if (!std::isnan(v)) return v;
+  }
+  return kNaN;
+}
+
+// The mean time a request spends in `service` itself, without its calls:
+// the durations of its successful spans in [from, to) less those of the spans
+// of its callees in the same trace that start within them. A trimmed mean
+// (the slowest 5 % left out: a call cut short by its timeout leaves a bogus
+// remainder). Empty with fewer than kMinSpans spans.
+std::optional<double> own_time(const EnrichInput& in, const std::string& service, TimeNs from, TimeNs to) {
+  const Shard& shard = in.shard;
+  const stream::ServiceContext* ctx = shard.context(shard.strings().find(service));
+  if (ctx == nullptr) return std::nullopt;
+  std::unordered_map<std::string_view, std::vector<std::pair<TimeNs, TimeNs>>> calls;
+  for (const std::string& callee : in.graph.callees(service)) {
+    const stream::ServiceContext* c = shard.context(shard.strings().find(callee));
+    for (std::size_t i = 0; c != nullptr && i < c->spans.size(); ++i) {
+      const stream::SpanEntry& s = c->spans[i];
+      if (s.start >= from && s.start < to) calls[s.trace_id].push_back({s.start, s.end});
+    }
+  }
+  std::vector<double> own;
+  for (std::size_t i = 0; i < ctx->spans.size(); ++i) {
+    const stream::SpanEntry& s = ctx->spans[i];
+    if (s.start < from || s.start >= to || s.status == SpanStatus::error) continue;
+    TimeNs t = s.end - s.start;
+    if (auto it = calls.find(s.trace_id); it != calls.end()) {
+      for (const auto& [start, end] : it->second) {
+        if (start >= s.start && start < s.end) t -= end - start;
+      }
+    }
+    own.push_back(static_cast<double>(t) / 1e9);
+  }
+  if (own.size() < kMinSpans) return std::nullopt;
+  std::sort(own.begin(), own.end());
+  own.resize(own.size() - own.size() / 20);
+  double sum = 0;
+  for (double x : own) sum += x;
+  return sum / static_cast<double>(own.size());
+}
+
+// What a scaled service would have gone through had it kept the replicas it
+// had (`from_replicas`) and not scaled again: the same load on the replicas
+// it had. Added replicas count only once ready (pods pending for nodes add
+// nothing); removed ones are gone at once.
+struct ScalingCounterfactual {
+  double after = kNaN;           // mean latency of the after window, as it was
+  double counterfactual = kNaN;  // ... had the service kept its replicas
+  double capacity_rps = kNaN;    // per ready replica
+  double service_time_s = kNaN;  // per request, without waiting or calls
+  double peak_utilisation = kNaN;  // on the replicas it had, in the after window
+};
+
+// Empty when the event does not say how many replicas the service had and
+// the utilisation that prompted it, or throughput, ready replicas or latency
+// are missing. The model: each step of the window, the measured latency plus
+// the difference of the queueing waits (M/M/c with the measured load and
+// ready replicas, plus a backlog where the load exceeds the capacity) on the
+// replicas it had and on those it has. The capacity of a replica is the
+// throughput per ready replica the autoscaler saw over the utilisation it
+// reported (replayed with its averaging window), or less where a backlog
+// showed the service serving all it could. The service time comes from the
+// spans of the after window (none: no model).
+std::optional<ScalingCounterfactual> scaling_counterfactual(const EnrichInput& in, const Event& e,
+                                                            const WindowSpec& win, SignalId lat) {
+  const Shard& shard = in.shard;
+  const StringId service = shard.strings().find(e.service);
+  const std::optional<double> from = attribute_number(e, "from_replicas");
+  const std::optional<double> util = attribute_number(e, "cpu_utilization_percent");
+  if (!from || !util || !(*from >= 1) || !(*util > 0)) return std::nullopt;
+  const auto tput = signals_with_role(shard, service, "throughput");
+  const auto ready = signals_with_role(shard, service, "replicas");
+  const auto queue = signals_with_role(shard, service, "queue_depth");
+  if (tput.empty() || ready.empty()) return std::nullopt;
+  const TimeNs step = shard.config().step;
+  const double step_s = static_cast<double>(step) / 1e9;
+  const TimeNs window_end = e.time + win.settle + win.after;
+  const TimeNs first_after = shard.step_of(e.time) + step;  // the first step the scaling acted in
+  const bool up = e.type != "scale_down";
+  ScalingCounterfactual out;
+  // Capacity: replay the autoscaler's average of throughput per ready replica
+  // second by second (the replicas change halfway through a step).
+  double per_replica = kNaN, last_ready = kNaN;
+  for (TimeNs t = shard.step_of(e.time - win.before); t < first_after; t += step) {
+    const double load = value_at(shard, tput, t);
+    double n = value_at(shard, ready, t);
+    if (!(n >= 1) || std::isnan(load)) continue;
+    // Replicas removed in the event's own step served all of it: a
+    // scale-down acts at once, after the autoscaler's reading.
+    if (t == shard.step_of(e.time) && n < last_ready) n = last_ready;
+    if (std::isnan(per_replica)) {
+      per_replica = load / n;
+    } else {
+      for (int s = 0; s < static_cast<int>(step_s); ++s) {
+        const double x = load / (2 * s < step_s ? last_ready : n);
+        per_replica += (x - per_replica) / kUtilisationWindowS;
+      }
+    }
+    last_ready = n;
+  }
+  out.capacity_rps = per_replica / (*util / 100);
+  // Where a backlog stood at both ends of a step, the service served all it
+  // could: its throughput per replica is the capacity then.
+  double prev_queue = kNaN, prev_ready = kNaN;
+  for (TimeNs t = shard.step_of(e.time - win.settle); t < window_end; t += step) {
+    const double q = value_at(shard, queue, t), n = value_at(shard, ready, t), load = value_at(shard, tput, t);
+    if (prev_queue > 0 && q > 0 && prev_ready + n > 0 && load > 0) {
+      out.capacity_rps = std::min(out.capacity_rps, load / ((prev_ready + n) / 2));
+    }
+    prev_queue = q;
+    prev_ready = n;
+  }
+  if (!(out.capacity_rps > 0)) return std::nullopt;
+  const double cap = out.capacity_rps;
+  // Service time: the own time of requests less their queueing wait at the
+  // utilisation of the after window. Latency alone cannot give it (a
+  // caller's includes its calls), so without spans there is no model.
+  const std::optional<double> own = own_time(in, e.service, e.time + win.settle, window_end);
+  if (!own) return std::nullopt;
+  double wait_factor = 0;
+  int wait_steps = 0;
+  for (TimeNs t = shard.step_of(e.time + win.settle); t < window_end; t += step) {
+    const double load = value_at(shard, tput, t), n = value_at(shard, ready, t);
+    if (t >= e.time + win.settle && n >= 1 && !std::isnan(load)) {
+      wait_factor += queueing_delay(load / (cap * n), n);
+      ++wait_steps;
+    }
+  }
+  out.service_time_s = *own / (1 + (wait_steps > 0 ? wait_factor / wait_steps : 0));
+  if (!(out.service_time_s > 0)) return std::nullopt;
+  // Step by step: the backlog both would carry, and the latency.
+  const double q0 = value_at(shard, queue, first_after - step);
+  double backlog = std::isnan(q0) ? 0 : q0, backlog_cf = backlog;
+  double sum = 0, sum_cf = 0;
+  int n_after = 0;
+  out.peak_utilisation = 0;
+  for (TimeNs t = first_after; t < window_end; t += step) {
+    const double load = value_at(shard, tput, t), n = value_at(shard, ready, t);
+    const double l = shard.signal_value(lat, t);
+    double extra = 0;
+    if (n >= 1 && load >= 0) {
+      const double n_cf = up ? std::min(n, *from) : *from;
+      backlog = std::max(0.0, backlog + (load - cap * n) * step_s);
+      backlog_cf = std::max(0.0, backlog_cf + (load - cap * n_cf) * step_s);
+      const double wait = out.service_time_s * queueing_delay(load / (cap * n), n) + backlog / (cap * n);
+      const double wait_cf = out.service_time_s * queueing_delay(load / (cap * n_cf), n_cf) + backlog_cf / (cap * n_cf);
+      extra = kP95PerMeanWait * (wait_cf - wait);
+      if (t >= e.time + win.settle) out.peak_utilisation = std::max(out.peak_utilisation, load / (cap * n_cf));
+    }
+    if (t < e.time + win.settle || std::isnan(l)) continue;
+    sum += l;
+    // No request takes less than its service time: the model's backlog can
+    // outgrow a real one (which callers cut short by timing out).
+    sum_cf += std::max(l + extra, std::min(l, out.service_time_s));
+    ++n_after;
+  }
+  if (n_after == 0) return std::nullopt;
+  out.after = sum / n_after;
+  out.counterfactual = sum_cf / n_after;
+  return out;
+}
+
 // ---- verdicts ----
 
 void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win, EnrichedEvent& out) {
@@ -483,13 +673,23 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
     return;
   }
   const bool up = e.type != "scale_down";
-  // Up: against the latency that prompted it (had it not scaled, latency
-  // would have stayed there). Down: against the calm it was taken in.
-  double reference = up ? level_before(before) : mean_of(before);
+  // Against what latency would have been, under the load that came, had
+  // the service kept the replicas it had (the model; it needs the replicas
+  // and utilisation the event reports, and spans for the service time).
+  const std::optional<ScalingCounterfactual> model = scaling_counterfactual(in, e, win, lat);
+  if (model) {
+    v.evidence.push_back({"capacity_per_replica_rps", model->capacity_rps});
+    v.evidence.push_back({"service_time_s", model->service_time_s});
+    v.evidence.push_back({"utilisation_had_it_not_scaled", model->peak_utilisation});
+  }
+  // Without it, up: against the latency that prompted it (had it not
+  // scaled, latency would have stayed there). Down: against the calm it was
+  // taken in.
+  double reference = model ? model->counterfactual : up ? level_before(before) : mean_of(before);
   // Until its new pods are ready (the settle time), the service still faces
   // the load that prompted a scale-up with its old capacity: the latency
   // then is what it would have stayed at, had it not scaled.
-  if (up) {
+  if (up && !model) {
     const double unrelieved = mean_over(in, lat, e.time, e.time + win.settle);
     if (unrelieved > reference) {
       reference = unrelieved;
@@ -500,7 +700,7 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
   // A scale-up issued before the previous one could take effect (within
   // its settle time) is judged on what it adds beyond that one: against the
   // latency the earlier one led to.
-  if (up && ctx != nullptr) {
+  if (up && !model && ctx != nullptr) {
     // Earlier scale-ups, newest first: the burst reaches back while each is
     // within the settle time of the next.
     std::vector<TimeNs> earlier_ups;
@@ -583,7 +783,7 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
     }
     break;
   }
-  const double after_mean = mean_of(after);
+  const double after_mean = model ? model->after : mean_of(after);
   const double relief = reference > 0 ? 1 - after_mean / reference : 0;
   v.relief = relief;
   v.evidence.push_back({"latency_before_s", reference});
@@ -615,8 +815,12 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
       }
     }
   }
-  const std::string lat_text = "p95 latency " + role_value("latency", reference) + " -> " +
-                               role_value("latency", after_mean);
+  const std::string lat_text =
+      "p95 latency " + role_value("latency", reference) +
+      (model ? " had it kept " + fixed(*attribute_number(e, "from_replicas"), 0) + " replicas (at up to " +
+                   fixed(model->peak_utilisation * 100, 0) + " % of their capacity)"
+             : "") +
+      " -> " + role_value("latency", after_mean);
   const std::string confounded = confounder.empty() ? "" : " (" + confounder + " overlaps the window)";
   if (up) {
     if (errors_worse || (confounder.empty() && !negligible && relief <= th.harmful_relief)) {
@@ -632,15 +836,17 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
       v.sentence = e.type + " of " + e.service + " did not change latency much: " + lat_text + confounded;
     }
   } else {
-    // What moved every service (the end of a surge of traffic, the time of
-    // day) is not the scale-down's doing: its relative change is taken net
-    // of the mean relative change of services it does not touch (the first
-    // kMaxControls of them).
+    // Without the model: what moved every service (the end of a surge of
+    // traffic, the time of day) is not the scale-down's doing: its relative
+    // change is taken net of the mean relative change of services it does
+    // not touch (the first kMaxControls of them). The model compares the
+    // same load on both replica counts, so what else moved is not in its
+    // relief.
     double control_change = 0;
     std::size_t controls = 0;
     const std::vector<StringId>& near = neighbours(in, service);
     for (StringId other : in.shard.services()) {
-      if (controls >= kMaxControls) break;
+      if (model || controls >= kMaxControls) break;
       if (other == 0 || other == service || contains(near, other)) continue;
       for (SignalId c : signals_with_role(in.shard, other, "latency")) {
         const double b = mean_over(in, c, e.time - win.before, e.time);
@@ -654,8 +860,9 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
     }
     const double net_relief = controls == 0 ? relief : relief + control_change / static_cast<double>(controls);
     if (controls > 0) v.evidence.push_back({"latency_change_of_controls", control_change / static_cast<double>(controls)});
-    const bool slower = confounder.empty() && !negligible && net_relief <= th.harmful_relief &&
-                        (1 - net_relief) * reference - reference >= th.min_latency_change_s;
+    const bool slower = model ? !negligible && relief <= th.harmful_relief
+                              : confounder.empty() && !negligible && net_relief <= th.harmful_relief &&
+                                    (1 - net_relief) * reference - reference >= th.min_latency_change_s;
     if (errors_worse || slower) {
       v.value = "harmful";
       v.sentence = "scale_down of " + e.service + " was followed by a regression: " + lat_text;
