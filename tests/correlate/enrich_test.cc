@@ -9,6 +9,7 @@
 #include "correlate/config.h"
 #include "correlate/graph.h"
 #include "stream/shard.h"
+#include "support/records.h"
 
 namespace eventlens::correlate {
 namespace {
@@ -30,12 +31,7 @@ struct Telemetry {
 };
 
 MetricSample sample(std::string name, Labels labels, TimeNs t, double v) {
-  MetricSample m;
-  m.name = std::move(name);
-  m.labels = std::move(labels);
-  m.time = t;
-  m.value = v;
-  return m;
+  return test::metric_sample(std::move(name), std::move(labels), t, v);
 }
 
 Verdict judge(const Telemetry& tel, const std::string& type, int from, int to, int utilisation_percent) {

@@ -6,6 +6,7 @@
 
 #include "stream/log_template.h"
 #include "stream/watermark.h"
+#include "support/records.h"
 
 namespace eventlens::stream {
 namespace {
@@ -22,12 +23,7 @@ struct Recorder : ShardObserver {
 };
 
 MetricSample sample(std::string name, Labels labels, TimeNs t, double v) {
-  MetricSample m;
-  m.name = std::move(name);
-  m.labels = std::move(labels);
-  m.time = t;
-  m.value = v;
-  return m;
+  return test::metric_sample(std::move(name), std::move(labels), t, v);
 }
 
 StreamConfig config_with(std::vector<SignalSpec> signals) {
