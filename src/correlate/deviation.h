@@ -45,6 +45,14 @@ struct ServiceDeviation {
     }
     return false;
   }
+  // The same, less throughput drops: less traffic is what a service sees
+  // when its callers went wrong, not trouble of its own.
+  bool trouble_between(TimeNs from, TimeNs to) const {
+    for (const SignalOnset& s : signals) {
+      if (!s.load && !s.drop && s.onset >= from && s.onset <= to) return true;
+    }
+    return false;
+  }
   std::vector<SignalOnset> signals;
 };
 

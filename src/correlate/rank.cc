@@ -176,7 +176,7 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       const ServiceDeviation& cd = it->second.deviation;
       const bool passed_on_load = d.load_up && cd.load_up;
       const TimeNs reach = related * in.graph.distance_down(name, other);
-      if (!cd.health_between(closest->onset - reach, closest->onset + step) || passed_on_load) ++clear;
+      if (!cd.trouble_between(closest->onset - reach, closest->onset + step) || passed_on_load) ++clear;
     }
     // Less traffic is not a fault of its own when a caller went wrong first:
     // the caller stopped sending.

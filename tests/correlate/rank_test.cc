@@ -1,0 +1,92 @@
+// Ranking services as causes from their own telemetry: a service whose
+// dependency went wrong first is likely a victim; one whose dependency only
+// got less traffic from it is not.
+#include "correlate/rank.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "correlate/config.h"
+#include "correlate/graph.h"
+#include "stream/shard.h"
+#include "support/records.h"
+
+namespace eventlens::correlate {
+namespace {
+
+constexpr TimeNs kSecond = stream::kSecond;
+constexpr TimeNs kStart = 1'795'392'000LL * kSecond;  // the incident's start; a step boundary
+
+struct NullObserver : stream::ShardObserver {
+  void on_event(const Event&, bool) override {}
+  void on_step(TimeNs) override {}
+  void on_dead_letter(const Record&, const Error&) override {}
+};
+
+// Deterministic noise in [-1, 1].
+double noise(int i) { return static_cast<double>((i * 37) % 11 - 5) / 5; }
+
+// "web" calls "db". An hour of calm, then from kStart web's p95 latency is
+// ten times what it was; what db does meanwhile is `db_trouble`:
+// "less traffic" (web sends it 60 % fewer requests) or "slow" (its own
+// latency rises a minute before web's).
+std::vector<Cause> rank_web_incident(const std::string& db_trouble) {
+  Config config = default_config();
+  config.topology = {{"web", {"db"}}, {"db", {}}};
+  NullObserver observer;
+  stream::Shard shard(config.stream, observer);
+  const auto input = shard.add_input();
+  ServiceGraph graph;
+  graph.add_edge("web", "db");
+  double web_requests = 0, db_requests = 0;
+  for (int s = -3600; s <= 300; s += 15) {
+    const TimeNs t = kStart + s * kSecond;
+    const int i = s / 15;
+    const double web_latency = (s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i);
+    const double db_latency = (db_trouble == "slow" && s >= -60 ? 0.2 : 0.01) + 0.0005 * noise(i + 3);
+    const double db_rate = (db_trouble == "less traffic" && s >= 0 ? 40.0 : 100.0) + 2 * noise(i + 5);
+    web_requests += (100 + 2 * noise(i + 7)) * 15;
+    db_requests += db_rate * 15;
+    for (const auto& [service, latency, requests] :
+         {std::tuple{"web", web_latency, web_requests}, std::tuple{"db", db_latency, db_requests}}) {
+      shard.push(input, Record{test::metric_sample("http_request_duration_seconds",
+                                                   {{"quantile", "0.95"}, {"service", service}}, t, latency)});
+      shard.push(input, Record{test::metric_sample("http_requests_total", {{"service", service}}, t, requests)});
+    }
+  }
+  shard.flush();
+  const RankInput in{shard, config, graph,
+                     [](const std::string&, const std::string&) { return std::pair{0.5, std::string()}; },
+                     [](const std::string&) { return std::string(); }};
+  return rank_causes(in, "web", kStart);
+}
+
+double part(const Cause& c, const std::string& name) {
+  for (const auto& r : c.reasons) {
+    if (r.name == name) return r.value;
+  }
+  return std::nan("");
+}
+
+TEST(RankServices, ACallerWhoseDependencyOnlyGotLessTrafficIsTheOrigin) {
+  const std::vector<Cause> causes = rank_web_incident("less traffic");
+  ASSERT_FALSE(causes.empty());
+  EXPECT_EQ(causes.front().service, "web");
+  EXPECT_EQ(part(causes.front(), "origin"), 1.0);
+}
+
+TEST(RankServices, ACallerWhoseDependencyWentWrongFirstIsAVictim) {
+  const std::vector<Cause> causes = rank_web_incident("slow");
+  ASSERT_GE(causes.size(), 2u);
+  EXPECT_EQ(causes.front().service, "db");
+  for (const Cause& c : causes) {
+    if (c.service == "web") {
+      EXPECT_LT(part(c, "origin"), 0.5);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace eventlens::correlate
