@@ -57,7 +57,8 @@ void Correlator::on_event(const Event& event, bool late) {
   (void)late;
   // A node that arrived serves the oldest request still waiting for nodes.
   if (event.type == "node_added") {
-    for (Pending& p : pending_) {
+    for (auto& pending : pending_) {
+      Pending& p = *pending;
       if (p.provisioning_request && p.event.time <= event.time &&
           static_cast<int>(p.arrivals.size()) < p.requested) {
         p.arrivals.push_back(event.time);
@@ -73,7 +74,8 @@ void Correlator::on_event(const Event& event, bool late) {
     refresh_graph();
     sink_.on_enriched(enrich({*shard_, config_, graph_, &memo_}, event, true));
   }
-  Pending p;
+  auto pending = std::make_unique<Pending>();
+  Pending& p = *pending;
   p.event = event;
   p.seq = next_seq_++;
   const WindowSpec& win = config_.window_for(event.category);
@@ -88,7 +90,7 @@ void Correlator::on_event(const Event& event, bool late) {
     }
     p.due = event.time + config_.thresholds.provisioning_max_wait;
   }
-  pending_.push_back(std::move(p));
+  pending_.push_back(std::move(pending));
 }
 
 void Correlator::on_dead_letter(const Record& record, const Error& reason) { sink_.on_dead_letter(record, reason); }
@@ -100,15 +102,15 @@ void Correlator::on_step(TimeNs step_start) {
   // Due events, oldest due first (then arrival order): deterministic output.
   std::vector<std::size_t> due;
   for (std::size_t i = 0; i < pending_.size(); ++i) {
-    if (pending_[i].due <= final_until) due.push_back(i);
+    if (pending_[i]->due <= final_until) due.push_back(i);
   }
   if (due.empty()) return;
   std::sort(due.begin(), due.end(), [&](std::size_t a, std::size_t b) {
-    if (pending_[a].due != pending_[b].due) return pending_[a].due < pending_[b].due;
-    return pending_[a].seq < pending_[b].seq;
+    if (pending_[a]->due != pending_[b]->due) return pending_[a]->due < pending_[b]->due;
+    return pending_[a]->seq < pending_[b]->seq;
   });
-  for (std::size_t i : due) finalize(pending_[i]);
-  std::erase_if(pending_, [&](const Pending& p) { return p.due <= final_until; });
+  for (std::size_t i : due) finalize(*pending_[i]);
+  std::erase_if(pending_, [&](const std::unique_ptr<Pending>& p) { return p->due <= final_until; });
 }
 
 void Correlator::finalize(Pending& p) {
@@ -259,11 +261,11 @@ void Correlator::detect(TimeNs step_start) {
 
 void Correlator::finish() {
   refresh_graph();
-  std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
-    if (a.due != b.due) return a.due < b.due;
-    return a.seq < b.seq;
+  std::sort(pending_.begin(), pending_.end(), [](const auto& a, const auto& b) {
+    if (a->due != b->due) return a->due < b->due;
+    return a->seq < b->seq;
   });
-  for (Pending& p : pending_) finalize(p);
+  for (auto& p : pending_) finalize(*p);
   pending_.clear();
   for (auto& [key, o] : open_) {
     Incident& inc = o.incident;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,7 +87,9 @@ class Correlator : public stream::ShardObserver {
   const stream::Shard* shard_ = nullptr;
   ServiceGraph graph_;
   std::size_t edges_seen_ = 0;
-  std::vector<Pending> pending_;
+  // Held by pointer: every step drops the due ones from the middle, and
+  // moving the thousands behind them should cost a pointer each.
+  std::vector<std::unique_ptr<Pending>> pending_;
   std::uint64_t next_seq_ = 0;
   std::map<stream::SignalId, DetectorState> detectors_;
   std::map<std::pair<std::string, std::string>, OpenIncident> open_;  // (service, role)

@@ -37,7 +37,8 @@ void Correlator::save(stream::StateWriter& out) const {
   out.u64(edges_seen_);
 
   out.count(pending_.size());
-  for (const Pending& p : pending_) {
+  for (const auto& pending : pending_) {
+    const Pending& p = *pending;
     save_event(out, p.event);
     out.i64(p.due);
     out.u64(p.seq);
@@ -116,7 +117,9 @@ Status Correlator::load(stream::StateReader& in) {
   edges_seen_ = static_cast<std::size_t>(in.u64());
 
   pending_.resize(in.count(8 * 14));
-  for (Pending& p : pending_) {
+  for (auto& pending : pending_) {
+    pending = std::make_unique<Pending>();
+    Pending& p = *pending;
     load_event(in, p.event);
     p.due = in.i64();
     p.seq = in.u64();
@@ -126,6 +129,7 @@ Status Correlator::load(stream::StateReader& in) {
     for (TimeNs& t : p.arrivals) t = in.i64();
     if (!in.ok()) break;
   }
+  std::erase(pending_, nullptr);  // those a failed read left unfilled
   next_seq_ = in.u64();
 
   const std::size_t detectors = in.count(4 + 1 + 8 * 6);
