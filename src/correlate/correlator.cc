@@ -56,7 +56,7 @@ const DetectionSpec* Correlator::detection_for(const std::string& role) const {
 void Correlator::on_event(const Event& event, bool late) {
   (void)late;
   // A node that arrived serves the oldest request still waiting for nodes.
-  if (event.type == "node_added") {
+  if (event.type == "node_added" && pending_requests_ > 0) {
     for (auto& pending : pending_) {
       Pending& p = *pending;
       if (p.provisioning_request && p.event.time <= event.time &&
@@ -89,6 +89,7 @@ void Correlator::on_event(const Event& event, bool late) {
       if (const auto* d = std::get_if<double>(&v)) p.requested = std::max(1, static_cast<int>(*d));
     }
     p.due = event.time + config_.thresholds.provisioning_max_wait;
+    ++pending_requests_;
   }
   pending_.push_back(std::move(pending));
 }
@@ -116,6 +117,7 @@ void Correlator::on_step(TimeNs step_start) {
 void Correlator::finalize(Pending& p) {
   std::optional<ProvisioningOutcome> outcome;
   if (p.provisioning_request) {
+    --pending_requests_;
     ProvisioningOutcome o;
     o.requested = p.requested;
     o.added = static_cast<int>(p.arrivals.size());

@@ -90,6 +90,7 @@ class Correlator : public stream::ShardObserver {
   // Held by pointer: every step drops the due ones from the middle, and
   // moving the thousands behind them should cost a pointer each.
   std::vector<std::unique_ptr<Pending>> pending_;
+  std::size_t pending_requests_ = 0;  // of pending_, the resource requests (derived, not saved)
   std::uint64_t next_seq_ = 0;
   std::map<stream::SignalId, DetectorState> detectors_;
   std::map<std::pair<std::string, std::string>, OpenIncident> open_;  // (service, role)

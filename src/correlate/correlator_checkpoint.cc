@@ -3,6 +3,8 @@
 // verdicts and the service graph, written in a fixed order and read back exactly
 // (docs/engine.md, "Checkpoints"). The configuration is not written: the
 // same one is given on resume (replay checks that).
+#include <algorithm>
+
 #include "correlate/checkpoint_records.h"
 #include "correlate/correlator.h"
 #include "stream/state_io.h"
@@ -19,9 +21,10 @@ void Correlator::save(stream::StateWriter& out) const {
   // last_verdict_sweep_ (8 bytes) is a pruning cache, not saved: verdicts
   // older than the history are never looked up, so when they go does not
   // change any output. memo_ (EnrichMemo) is left out too: a cache whose
-  // contents never change an output. 392: the graph's version counter,
-  // which loading the edges through add_edge rebuilds.
-  static_assert(sizeof(Correlator) - sizeof(Config) - sizeof(EnrichMemo) == 392,
+  // contents never change an output. 400: the graph's version counter,
+  // which loading the edges through add_edge rebuilds, and
+  // pending_requests_, counted again from the pending events on load.
+  static_assert(sizeof(Correlator) - sizeof(Config) - sizeof(EnrichMemo) == 400,
                 "Correlator changed: update correlator_checkpoint.cc");
   static_assert(sizeof(Pending) == 424 && sizeof(OpenIncident) == 264 && sizeof(DetectorState) == 56 &&
                     sizeof(ImpactAggregate) == 144,
@@ -130,6 +133,8 @@ Status Correlator::load(stream::StateReader& in) {
     if (!in.ok()) break;
   }
   std::erase(pending_, nullptr);  // those a failed read left unfilled
+  pending_requests_ = static_cast<std::size_t>(
+      std::count_if(pending_.begin(), pending_.end(), [](const auto& p) { return p->provisioning_request; }));
   next_seq_ = in.u64();
 
   const std::size_t detectors = in.count(4 + 1 + 8 * 6);
