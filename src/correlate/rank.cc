@@ -315,6 +315,9 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
         anchor = target->deviation.onset;
         bool found = false;
         for (const auto& so : target->deviation.signals) {
+          // Capacity moves latency, errors, traffic and CPU; a pod's memory
+          // (a leak, a cache) is not what a scaling changes.
+          if (e.category == Category::scaling && so.role == "memory") continue;
           if (so.onset >= e.time - step && (!found || so.onset < anchor)) {
             anchor = so.onset;
             found = true;

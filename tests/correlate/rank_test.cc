@@ -88,5 +88,61 @@ TEST(RankServices, ACallerWhoseDependencyWentWrongFirstIsAVictim) {
   }
 }
 
+// A leaking "pay": killed for memory 15.5 min before its latency incident,
+// scaled down 9 min before it, its memory climbing again from a few seconds
+// after the scale-down. Both events have a harmful record; the scale-down's
+// is even its own verdict.
+std::vector<Cause> rank_leak_incident() {
+  Config config = default_config();
+  NullObserver observer;
+  stream::Shard shard(config.stream, observer);
+  const auto input = shard.add_input();
+  const ServiceGraph graph;
+  Event oom;
+  oom.id = "ev-oom";
+  oom.type = "oom_killed";
+  oom.category = Category::failure;
+  oom.service = "pay";
+  oom.time = kStart - 930 * kSecond;
+  Event down = oom;
+  down.id = "ev-down";
+  down.type = "scale_down";
+  down.category = Category::scaling;
+  down.time = kStart - 540 * kSecond;
+  const Labels pod = {{"pod", "pay-1"}, {"service", "pay"}};
+  for (int s = -3600; s <= 300; s += 15) {
+    const TimeNs t = kStart + s * kSecond;
+    const int i = s / 15;
+    if (t - 15 * kSecond < oom.time && oom.time <= t) shard.push(input, Record{oom});
+    if (t - 15 * kSecond < down.time && down.time <= t) shard.push(input, Record{down});
+    const double memory = 3e8 + 1e6 * noise(i) + (s > -525 ? 2e7 * (s + 525) / 15.0 : 0.0);
+    const double latency = (s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i + 3);
+    shard.push(input, Record{test::metric_sample("container_memory_working_set_bytes", pod, t, memory)});
+    shard.push(input, Record{test::metric_sample("http_request_duration_seconds",
+                                                 {{"quantile", "0.95"}, {"service", "pay"}}, t, latency)});
+  }
+  shard.flush();
+  const RankInput in{shard, config, graph,
+                     [](const std::string&, const std::string& type) {
+                       return std::pair{type == "oom_killed" ? 0.9 : 0.86, std::string()};
+                     },
+                     [](const std::string& id) { return std::string(id == "ev-down" ? "harmful" : "memory_exhaustion"); }};
+  return rank_causes(in, "pay", kStart);
+}
+
+TEST(RankEvents, AScalingIsTimedAgainstWhatCapacityMovesNotAPodsMemory) {
+  // The memory climb right after the scale-down is the leak's; the latency
+  // it could have moved rose 9 min after it. The kill is the cause.
+  const std::vector<Cause> causes = rank_leak_incident();
+  ASSERT_FALSE(causes.empty());
+  EXPECT_EQ(causes.front().kind, "event");
+  EXPECT_EQ(causes.front().event_id, "ev-oom");
+  for (const Cause& c : causes) {
+    if (c.event_id == "ev-down") {
+      EXPECT_LT(part(c, "time_proximity"), 0.3);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace eventlens::correlate
