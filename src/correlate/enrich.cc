@@ -27,6 +27,18 @@ struct MemoAccess {
   static auto& neighbours(EnrichMemo& m) { return m.neighbours_; }
 };
 
+namespace {
+
+// The value of `map` under `key`, computed by `compute` the first time.
+template <typename Map, typename Compute>
+auto& memoized(Map& map, const typename Map::key_type& key, Compute&& compute) {
+  auto it = map.find(key);
+  if (it == map.end()) it = map.emplace(key, compute()).first;
+  return it->second;
+}
+
+}  // namespace
+
 std::size_t EnrichMemo::KeyHash::operator()(const Key& k) const {
   std::uint64_t h = (std::uint64_t{k.id} << 32 | k.kind) * 0x9E3779B97F4A7C15ull;
   for (const TimeNs b : k.bounds) h = (h ^ static_cast<std::uint64_t>(b)) * 0xBF58476D1CE4E5B9ull;
@@ -145,10 +157,7 @@ const std::vector<StringId>& neighbours(const EnrichInput& in, StringId service)
     thread_local std::vector<StringId> scratch;  // valid until the next call
     return scratch = neighbourhood_ids(in, service);
   }
-  auto& memo = MemoAccess::neighbours(*in.memo);
-  auto it = memo.find(service);
-  if (it == memo.end()) it = memo.emplace(service, neighbourhood_ids(in, service)).first;
-  return it->second;
+  return memoized(MemoAccess::neighbours(*in.memo), service, [&] { return neighbourhood_ids(in, service); });
 }
 
 bool contains(const std::vector<StringId>& ids, StringId id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
@@ -166,22 +175,16 @@ double mean_over(const EnrichInput& in, SignalId sig, TimeNs from, TimeNs to) {
     return mean_of(buffer);
   };
   if (in.memo == nullptr) return compute();
-  auto& means = MemoAccess::means(*in.memo);
-  const EnrichMemo::Key key{sig, 0, {from, to, 0, 0, 0}};
-  auto it = means.find(key);
-  if (it == means.end()) it = means.emplace(key, compute()).first;
-  return it->second;
+  return memoized(MemoAccess::means(*in.memo), {sig, 0, {from, to, 0, 0, 0}}, compute);
 }
 
 // The forecast of a signal over the after window from its history before
 // the event; the fit is shared by the windows of every event category.
 Forecast forecast_over(const EnrichInput& in, SignalId sig, const MeasureWindows& w) {
   if (in.memo == nullptr) return forecast_mean(points(in.shard, sig, w.history_from, w.event), w.after_from, w.after_to);
-  auto& memo = MemoAccess::forecasters(*in.memo);
-  const EnrichMemo::Key key{sig, 0, {w.history_from, w.event, 0, 0, 0}};
-  auto it = memo.find(key);
-  if (it == memo.end()) it = memo.emplace(key, Forecaster(points(in.shard, sig, w.history_from, w.event))).first;
-  return it->second.mean_over(w.after_from, w.after_to);
+  Forecaster& forecaster = memoized(MemoAccess::forecasters(*in.memo), {sig, 0, {w.history_from, w.event, 0, 0, 0}},
+                                    [&] { return Forecaster(points(in.shard, sig, w.history_from, w.event)); });
+  return forecaster.mean_over(w.after_from, w.after_to);
 }
 
 SignalImpact measure_signal(const EnrichInput& in, SignalId sig, const MeasureWindows& w, bool provisional) {
@@ -225,11 +228,9 @@ SignalImpact measure_signal(const EnrichInput& in, SignalId sig, const MeasureWi
 SignalImpact measure(const EnrichInput& in, SignalId sig, const Event& e, const WindowSpec& win, bool provisional) {
   const MeasureWindows w = windows_of(in.shard, e, win);
   if (in.memo == nullptr) return measure_signal(in, sig, w, provisional);
-  const EnrichMemo::Key key{sig, provisional ? 1u : 0u, {w.before_from, w.event, w.after_from, w.after_to, w.history_from}};
-  auto& impacts = MemoAccess::impacts(*in.memo);
-  auto it = impacts.find(key);
-  if (it == impacts.end()) it = impacts.emplace(key, measure_signal(in, sig, w, provisional)).first;
-  return it->second;
+  return memoized(MemoAccess::impacts(*in.memo),
+                  {sig, provisional ? 1u : 0u, {w.before_from, w.event, w.after_from, w.after_to, w.history_from}},
+                  [&] { return measure_signal(in, sig, w, provisional); });
 }
 
 // How `service` behaved over [from, to) (on whole steps, like the windows),
@@ -239,11 +240,8 @@ const ServiceDeviation& deviation_between(const EnrichInput& in, StringId servic
   from = boundary_at_or_after(in.shard, from);
   to = boundary_at_or_after(in.shard, to);
   if (in.memo == nullptr) return scratch = service_deviation(in.shard, in.config, service, from, to);
-  const EnrichMemo::Key key{service, 2, {from, to, 0, 0, 0}};
-  auto& deviations = MemoAccess::deviations(*in.memo);
-  auto it = deviations.find(key);
-  if (it == deviations.end()) it = deviations.emplace(key, service_deviation(in.shard, in.config, service, from, to)).first;
-  return it->second;
+  return memoized(MemoAccess::deviations(*in.memo), {service, 0, {from, to, 0, 0, 0}},
+                  [&] { return service_deviation(in.shard, in.config, service, from, to); });
 }
 
 // Keeps the `limit` best of the items offered (best = first in `before`
@@ -309,11 +307,8 @@ void collect_logs(const EnrichInput& in, StringId service, TimeNs from, TimeNs t
   std::vector<LogGroup> own;
   const std::vector<LogGroup>* groups = &own;
   if (in.memo != nullptr) {
-    auto& memo = MemoAccess::logs(*in.memo);
-    const EnrichMemo::Key key{service, 0, {from, to, 0, 0, 0}};
-    auto it = memo.find(key);
-    if (it == memo.end()) it = memo.emplace(key, log_groups(in, service, from, to)).first;
-    groups = &it->second;
+    groups = &memoized(MemoAccess::logs(*in.memo), {service, 0, {from, to, 0, 0, 0}},
+                       [&] { return log_groups(in, service, from, to); });
   } else {
     own = log_groups(in, service, from, to);
   }
@@ -378,11 +373,8 @@ void collect_spans(const EnrichInput& in, StringId service, TimeNs from, TimeNs 
     out.spans = top_spans(in, service, from, to);
     return;
   }
-  auto& memo = MemoAccess::spans(*in.memo);
-  const EnrichMemo::Key key{service, 0, {from, to, 0, 0, 0}};
-  auto it = memo.find(key);
-  if (it == memo.end()) it = memo.emplace(key, top_spans(in, service, from, to)).first;
-  out.spans = it->second;
+  out.spans = memoized(MemoAccess::spans(*in.memo), {service, 0, {from, to, 0, 0, 0}},
+                       [&] { return top_spans(in, service, from, to); });
 }
 
 // Up to this many related events, the nearest in time first.
@@ -436,11 +428,8 @@ void collect_related(const EnrichInput& in, const Event& e, TimeNs from, TimeNs 
     // Shared by the events of the step, in time order: the nearest
     // kMaxRelated lie among the kMaxRelated + 1 nearest on either side of the
     // event's time (one more for the event itself), ties included.
-    auto& memo = MemoAccess::nearby(*in.memo);
-    const EnrichMemo::Key key{service, 0, {from, to, 0, 0, 0}};
-    auto it = memo.find(key);
-    if (it == memo.end()) it = memo.emplace(key, nearby_events(in, service, from, to)).first;
-    const std::vector<NearbyEvent>& all = it->second;
+    const std::vector<NearbyEvent>& all = memoized(MemoAccess::nearby(*in.memo), {service, 0, {from, to, 0, 0, 0}},
+                                                   [&] { return nearby_events(in, service, from, to); });
     const auto mid = std::lower_bound(all.begin(), all.end(), e.time,
                                       [](const NearbyEvent& a, TimeNs t) { return a.time < t; });
     auto left = mid, right = mid;
