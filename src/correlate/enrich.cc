@@ -47,14 +47,19 @@ std::size_t EnrichMemo::KeyHash::operator()(const Key& k) const {
 
 void EnrichMemo::validate(const Stamp& stamp) {
   if (stamp == stamp_) return;
-  impacts_.clear();
-  means_.clear();
-  forecasters_.clear();
-  deviations_.clear();
-  spans_.clear();
-  logs_.clear();
-  nearby_.clear();
-  neighbours_.clear();
+  // clear() wipes the whole bucket array even when there is nothing in it,
+  // and with provisional records this runs for every event.
+  const auto forget = [](auto& map) {
+    if (!map.empty()) map.clear();
+  };
+  forget(impacts_);
+  forget(means_);
+  forget(forecasters_);
+  forget(deviations_);
+  forget(spans_);
+  forget(logs_);
+  forget(nearby_);
+  forget(neighbours_);
   stamp_ = stamp;
 }
 
