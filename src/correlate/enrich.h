@@ -21,10 +21,9 @@ namespace eventlens::correlate {
 // events of a service within one step read the same steps of the same
 // signals (windows are read in whole steps), so each signal's measurement
 // over them, its forecast's fit (shared by windows of every length), each
-// window mean the controls need, each dependency's deviation
-// and the service's evidence (its log templates, its slowest spans, the
-// events around it) is
-// computed once: an event storm (a rollout, a node failure evicting thirty
+// window mean the controls need, each dependency's deviation and the
+// service's evidence (its log templates, its slowest spans, the events
+// around it) is computed once: an event storm (a rollout, a node failure evicting thirty
 // pods) costs little more than one event. A cache only, never saved:
 // enrich() forgets it whenever the shard has read a record or finalized a
 // step since, or the graph has changed, and the output is the same with or

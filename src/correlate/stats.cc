@@ -47,7 +47,6 @@ std::vector<double> values_of(std::span<const Point> points) {
   return out;
 }
 
-
 // Divided, not multiplied by 1e-9 (which no double holds exactly): whole
 // seconds stay whole, so equal slopes compare equal.
 double seconds_between(TimeNs earlier, TimeNs later) {

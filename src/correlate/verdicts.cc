@@ -95,6 +95,7 @@ std::optional<double> own_time(const EnrichInput& in, const std::string& service
 // it had. Added replicas count only once ready (pods pending for nodes add
 // nothing); removed ones are gone at once.
 struct ScalingCounterfactual {
+  double from_replicas = kNaN;   // what it had, as the event says
   double after = kNaN;           // mean latency of the after window, as it was
   double counterfactual = kNaN;  // ... had the service kept its replicas
   double capacity_rps = kNaN;    // per ready replica
@@ -129,6 +130,7 @@ std::optional<ScalingCounterfactual> scaling_counterfactual(const EnrichInput& i
   const TimeNs first_after = shard.step_of(e.time) + step;  // the first step the scaling acted in
   const bool up = e.type != "scale_down";
   ScalingCounterfactual out;
+  out.from_replicas = *from;
   // Capacity: replay the autoscaler's average of throughput per ready replica
   // second by second (the replicas change halfway through a step).
   double per_replica = kNaN, last_ready = kNaN;
@@ -381,7 +383,7 @@ void judge_scaling(const EnrichInput& in, const Event& e, const WindowSpec& win,
   }
   const std::string lat_text =
       "p95 latency " + role_value("latency", reference) +
-      (model ? " had it kept " + fixed(*attribute_number(e, "from_replicas"), 0) + " replicas (at up to " +
+      (model ? " had it kept " + fixed(model->from_replicas, 0) + " replicas (at up to " +
                    fixed(model->peak_utilisation * 100, 0) + " % of their capacity)"
              : "") +
       " -> " + role_value("latency", after_mean);

@@ -101,15 +101,21 @@ TEST(ScalingVerdict, AScaleUpThatKeptLatencyWhereItWasUnderMoreLoadWasEffective)
   EXPECT_GT(evidence(v, "utilisation_had_it_not_scaled"), 1.0);
 }
 
-TEST(ScalingVerdict, AScaleUpWhosePodsNeverBecameReadyWasIneffectiveHoweverLatencyFell) {
-  // The added pods stay pending for nodes the whole window; latency falls
-  // because the load does, which the 3 replicas it had would have served
-  // just as well.
+// A scale-up of 3 replicas whose added pods never become ready, while the
+// load falls from 255 to 150 req/s and latency with it.
+Telemetry pods_never_ready() {
   Telemetry tel;
   tel.load = [](int s) { return s <= 0 ? 255.0 : 150.0; };
   tel.ready = [](int) { return 3.0; };
   tel.latency = [](int s) { return s <= 0 ? 0.060 : 0.024; };
-  const Verdict v = judge(tel, "scale_up", 3, 6, 85);
+  return tel;
+}
+
+TEST(ScalingVerdict, AScaleUpWhosePodsNeverBecameReadyWasIneffectiveHoweverLatencyFell) {
+  // The added pods stay pending for nodes the whole window; latency falls
+  // because the load does, which the 3 replicas it had would have served
+  // just as well.
+  const Verdict v = judge(pods_never_ready(), "scale_up", 3, 6, 85);
   EXPECT_EQ(v.value, "ineffective") << v.sentence;
   ASSERT_TRUE(v.relief.has_value());
   EXPECT_NEAR(*v.relief, 0, 1e-9);
@@ -128,11 +134,7 @@ TEST(ScalingVerdict, AScaleDownThatLeftTooFewReplicasForTheLoadWasHarmful) {
 TEST(ScalingVerdict, WithoutTheUtilisationThatPromptedItTheEarlierJudgmentStands) {
   // No capacity, no model: the pending-pods case is then judged on latency
   // before and after.
-  Telemetry tel;
-  tel.load = [](int s) { return s <= 0 ? 255.0 : 150.0; };
-  tel.ready = [](int) { return 3.0; };
-  tel.latency = [](int s) { return s <= 0 ? 0.060 : 0.024; };
-  const Verdict v = judge(tel, "scale_up", 3, 6, 0);
+  const Verdict v = judge(pods_never_ready(), "scale_up", 3, 6, 0);
   EXPECT_EQ(v.value, "effective") << v.sentence;
   EXPECT_TRUE(std::isnan(evidence(v, "capacity_per_replica_rps")));
 }
