@@ -124,15 +124,17 @@ void Correlator::finalize(Pending& p) {
     if (o.added == o.requested) o.ready = p.arrivals.back();
     outcome = o;
   }
-  EnrichedEvent e = enrich({*shard_, config_, graph_, &memo_}, p.event, false, outcome);
+  // The pending event is dropped after this: the record takes it.
+  EnrichedEvent e = enrich({*shard_, config_, graph_, &memo_}, std::move(p.event), false, outcome);
   record_aggregate(e);
-  verdicts_[p.event.id] = {p.event.time, e.verdict.value};
+  const TimeNs time = e.event.time;
+  verdicts_[e.event.id] = {time, e.verdict.value};
   // Old verdicts are dropped in sweeps, a quarter of the history apart: a
   // sweep per event would make finalizing quadratic in the events kept.
-  if (p.event.time - last_verdict_sweep_ >= shard_->config().history / 4) {
-    const TimeNs horizon = p.event.time - shard_->config().history;
+  if (time - last_verdict_sweep_ >= shard_->config().history / 4) {
+    const TimeNs horizon = time - shard_->config().history;
     std::erase_if(verdicts_, [&](const auto& kv) { return kv.second.first < horizon; });
-    last_verdict_sweep_ = p.event.time;
+    last_verdict_sweep_ = time;
   }
   ++enriched_final_;
   sink_.on_enriched(e);

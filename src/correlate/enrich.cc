@@ -194,10 +194,10 @@ SignalImpact measure_signal(const EnrichInput& in, SignalId sig, const MeasureWi
   m.role = spec.role;
   m.metric = spec.metric;
   m.service = shard.strings().name(shard.service_of(sig));
-  const auto before = points(shard, sig, w.before_from, w.event);
+  const WindowSample before = window_sample(points(shard, sig, w.before_from, w.event));
   m.before = summarize(before);
   if (provisional) return m;
-  const auto after = points(shard, sig, w.after_from, w.after_to);
+  const WindowSample after = window_sample(points(shard, sig, w.after_from, w.after_to));
   m.after = summarize(after);
   m.change_abs = m.after.mean - m.before.mean;
   m.change_rel = m.before.mean != 0 ? m.change_abs / std::fabs(m.before.mean) : kNaN;
@@ -290,7 +290,7 @@ std::vector<LogGroup> log_groups(const EnrichInput& in, StringId service, TimeNs
   std::sort(lines.begin(), lines.end());
   for (const auto& [hash, i] : lines) {
     const stream::LogEntry& l = ctx->logs[i];
-    if (groups.empty() || groups.back().hash != hash) groups.push_back({hash, &l, l.severity, l.time, l.time, {}});
+    if (groups.empty() || groups.back().hash != hash) groups.push_back({hash, &l, l.severity, l.time, l.time, {}, {}});
     LogGroup& g = groups.back();
     g.first = std::min(g.first, l.time);
     g.last = std::max(g.last, l.time);
@@ -305,7 +305,7 @@ std::vector<LogGroup> log_groups(const EnrichInput& in, StringId service, TimeNs
 // it, then the most frequent.
 void collect_logs(const EnrichInput& in, StringId service, TimeNs from, TimeNs to, TimeNs t, EnrichedEvent& out) {
   std::vector<LogGroup> own;
-  const std::vector<LogGroup>* groups = &own;
+  std::vector<LogGroup>* groups = &own;
   if (in.memo != nullptr) {
     groups = &memoized(MemoAccess::logs(*in.memo), {service, 0, {from, to, 0, 0, 0}},
                        [&] { return log_groups(in, service, from, to); });
@@ -313,7 +313,7 @@ void collect_logs(const EnrichInput& in, StringId service, TimeNs from, TimeNs t
     own = log_groups(in, service, from, to);
   }
   struct Ranked {
-    const LogGroup* group;
+    LogGroup* group;
     TimeNs closest;
   };
   const auto before = [](const Ranked& a, const Ranked& b) {
@@ -323,7 +323,7 @@ void collect_logs(const EnrichInput& in, StringId service, TimeNs from, TimeNs t
     return a.group->hash < b.group->hash;
   };
   TopN<Ranked, decltype(before)> top(in.config.top_logs, before);
-  for (const LogGroup& g : *groups) {
+  for (LogGroup& g : *groups) {
     const auto at = std::lower_bound(g.times.begin(), g.times.end(), t);
     TimeNs closest = std::numeric_limits<TimeNs>::max();
     if (at != g.times.end()) closest = *at - t;
@@ -331,10 +331,13 @@ void collect_logs(const EnrichInput& in, StringId service, TimeNs from, TimeNs t
     top.offer({&g, closest});
   }
   for (const Ranked& r : top.take()) {
-    const LogGroup& g = *r.group;
+    // The memo's groups are shared by the events of the step: the template
+    // is built for the first that shows it.
+    LogGroup& g = *r.group;
+    if (g.template_text.empty()) stream::append_log_template(g.example->body, g.template_text);
     LogEvidence ev;
     ev.example = g.example->body;
-    stream::append_log_template(ev.example, ev.template_text);
+    ev.template_text = g.template_text;
     ev.severity = g.severity;
     ev.count = g.times.size();
     ev.first = g.first;
@@ -469,14 +472,15 @@ const std::vector<std::string>& roles_for(Category category) {
   return kOther;
 }
 
-EnrichedEvent enrich(const EnrichInput& in, const Event& e, bool provisional,
+EnrichedEvent enrich(const EnrichInput& in, Event event, bool provisional,
                      const std::optional<ProvisioningOutcome>& provisioning) {
   if (in.memo != nullptr) {
     in.memo->validate({in.shard.final_until(), in.shard.counters().records, in.graph.version()});
   }
   EnrichedEvent out;
   out.provisional = provisional;
-  out.event = e;
+  out.event = std::move(event);
+  const Event& e = out.event;
   const WindowSpec& win = in.config.window_for(e.category);
   // Windows are read in whole steps (see measure): these are their bounds.
   out.window_before = boundary_at_or_after(in.shard, e.time - win.before);

@@ -57,6 +57,7 @@ class EnrichMemo {
     Severity severity = Severity::info;         // the worst
     TimeNs first = 0, last = 0;
     std::vector<TimeNs> times;  // sorted
+    std::string template_text;  // of the example, built once the group is shown
   };
 
   // Clears the memo unless it was filled against `stamp`.
@@ -95,8 +96,9 @@ struct ProvisioningOutcome {
 
 // Returns the enriched record of `event`. A provisional one uses what is
 // known now (the before window); a final one is built once the watermark has
-// passed the end of the after window.
-EnrichedEvent enrich(const EnrichInput& in, const Event& event, bool provisional,
+// passed the end of the after window. The record holds `event` (move it in
+// when it is not needed after).
+EnrichedEvent enrich(const EnrichInput& in, Event event, bool provisional,
                      const std::optional<ProvisioningOutcome>& provisioning = std::nullopt);
 
 // The roles worth measuring around an event of this category.

@@ -38,11 +38,21 @@ struct Summary {
 // slope of the points' values.
 Summary summarize(std::span<const Point> points);
 
+// A window of a series prepared once for summarize and shift_test, which an
+// event's before and after windows both go through: the points with a value
+// in time order, and their values sorted.
+struct WindowSample {
+  std::vector<Point> in_time_order;
+  std::vector<double> sorted_values;
+};
+WindowSample window_sample(std::span<const Point> points);
+Summary summarize(const WindowSample& window);
+
 // Returns the q-quantile of `values` by linear interpolation between order
 // statistics (Hyndman–Fan type 7, the default of R and numpy): with the n
 // non-NaN values sorted, x[(n-1)q] interpolated. q is clamped to [0, 1].
-// NaN when no value is left or q is NaN. Reorders `values` (NaNs to the end)
-// instead of copying them.
+// NaN when no value is left or q is NaN. Moves the NaNs of `values` to its
+// end (the other values may change places).
 double quantile_of(std::vector<double>& values, double q);
 
 // Returns the Theil–Sen slope in value units per second: the median of the
@@ -92,6 +102,7 @@ struct ShiftTest {
 // when either side is empty. A side above 500 values enters the
 // Hodges–Lehmann shift as 500 evenly spaced order statistics.
 ShiftTest shift_test(std::span<const Point> before, std::span<const Point> after);
+ShiftTest shift_test(const WindowSample& before, const WindowSample& after);
 
 // A counterfactual level with its band. `method` names what produced it:
 // "seasonal_naive", "damped_trend", "last_level", or "none" (no history, or
