@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
@@ -51,6 +52,41 @@ TEST(Quantile, SkipsNaNAndIsNaNWhenEmpty) {
   std::vector<double> one{7};
   EXPECT_DOUBLE_EQ(quantile_of(one, 0.95), 7);
   EXPECT_TRUE(std::isnan(quantile_of(one, kNaN)));
+}
+
+// Selection works on larger inputs in passes that split around a pivot and
+// stop early inside a run of equal values: against sorting, over sizes that
+// take several passes, values with many ties, sorted and reversed input,
+// and every kind of quantile (ends, interpolated, in and across tie runs).
+TEST(Quantile, AgreesWithSortingOnLargeInputsWithTies) {
+  std::uint64_t state = 12345;
+  auto next = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return state >> 33;
+  };
+  for (const std::size_t n : {17u, 18u, 31u, 64u, 190u, 435u, 1000u}) {
+    for (int shape = 0; shape < 4; ++shape) {
+      std::vector<double> v(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        switch (shape) {
+          case 0: v[i] = static_cast<double>(next() % 1000) / 7; break;  // few ties
+          case 1: v[i] = static_cast<double>(next() % 5); break;         // long tie runs
+          case 2: v[i] = static_cast<double>(i); break;                  // sorted
+          default: v[i] = -static_cast<double>(i / 3); break;            // reversed, in threes
+        }
+      }
+      std::vector<double> sorted = v;
+      std::sort(sorted.begin(), sorted.end());
+      for (const double q : {0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 0.999, 1.0}) {
+        const double h = static_cast<double>(n - 1) * q;
+        const auto lo = static_cast<std::size_t>(std::floor(h));
+        const double want = lo + 1 < n ? sorted[lo] + (h - static_cast<double>(lo)) * (sorted[lo + 1] - sorted[lo])
+                                       : sorted[lo];
+        std::vector<double> copy = v;
+        EXPECT_DOUBLE_EQ(quantile_of(copy, q), want) << "n " << n << " shape " << shape << " q " << q;
+      }
+    }
+  }
 }
 
 TEST(Summarize, DescribesTheValuesSkippingNaN) {
