@@ -59,48 +59,42 @@ double seconds_between(TimeNs earlier, TimeNs later) {
 // most `max_points` of them.
 double theil_sen_sorted(std::span<const Point> points, std::size_t max_points) {
   // Scratch kept per thread: this runs for every window summarized.
-  thread_local std::vector<Point> sample;
   thread_local std::vector<double> values, seconds, slopes;
-  if (points.size() > max_points) {
-    // Evenly spaced by position, both ends kept: k (n-1) / (m-1).
-    const std::size_t n = points.size();
-    const std::size_t m = max_points;
-    sample.clear();
-    for (std::size_t k = 0; k < m; ++k) sample.push_back(points[k * (n - 1) / (m - 1)]);
-    points = sample;
-  }
-  const std::size_t n = points.size();
+  thread_local std::vector<std::size_t> steps;
+  thread_local std::vector<Point> sample;
   slopes.clear();
-  if (n < 2) return kNaN;
+  if (points.size() < 2) return kNaN;
+  // On an even step (a signal's usual shape) the time between two points
+  // depends only on how many steps apart they are: computed once per
+  // distance, the loop over pairs is a subtraction and a division.
   const TimeNs gap = points[1].time - points[0].time;
   bool even = gap > 0;
-  for (std::size_t i = 2; even && i < n; ++i) even = points[i].time - points[i - 1].time == gap;
+  for (std::size_t i = 2; even && i < points.size(); ++i) even = points[i].time - points[i - 1].time == gap;
+  // Above max_points, an evenly spaced subsample by position, both ends
+  // kept: k (n-1) / (m-1).
+  const std::size_t m = std::min(points.size(), max_points);
+  values.resize(m);
+  steps.resize(m);
+  for (std::size_t k = 0; k < m; ++k) {
+    const std::size_t at = m == points.size() ? k : k * (points.size() - 1) / (m - 1);
+    values[k] = points[at].value;
+    steps[k] = at;
+  }
   if (even) {
-    // On an even step (a signal's usual shape) the time between two points
-    // depends on how far apart they are alone: computed once per distance,
-    // and the loop over pairs is one subtraction and one division, which
-    // the compiler vectorizes.
-    values.resize(n);
-    seconds.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      values[i] = points[i].value;
-      seconds[i] = seconds_between(0, static_cast<TimeNs>(i) * gap);
-    }
-    slopes.resize(n * (n - 1) / 2);
+    seconds.resize(points.size());
+    for (std::size_t d = 0; d < points.size(); ++d) seconds[d] = seconds_between(0, static_cast<TimeNs>(d) * gap);
+    slopes.resize(m * (m - 1) / 2);
     double* out = slopes.data();
-    for (std::size_t i = 0; i + 1 < n; ++i) {
-      const double vi = values[i];
-      const double* vj = values.data() + i + 1;
-      const double* dt = seconds.data() + 1;
-      const std::size_t count = n - i - 1;
-      for (std::size_t k = 0; k < count; ++k) out[k] = (vj[k] - vi) / dt[k];
-      out += count;
+    for (std::size_t i = 0; i + 1 < m; ++i) {
+      for (std::size_t j = i + 1; j < m; ++j) *out++ = (values[j] - values[i]) / seconds[steps[j] - steps[i]];
     }
   } else {
-    for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t j = i + 1; j < n; ++j) {
-        if (points[j].time == points[i].time) continue;
-        slopes.push_back((points[j].value - points[i].value) / seconds_between(points[i].time, points[j].time));
+    sample.clear();
+    for (std::size_t k = 0; k < m; ++k) sample.push_back(points[steps[k]]);
+    for (std::size_t i = 0; i < m; ++i) {
+      for (std::size_t j = i + 1; j < m; ++j) {
+        if (sample[j].time == sample[i].time) continue;
+        slopes.push_back((sample[j].value - sample[i].value) / seconds_between(sample[i].time, sample[j].time));
       }
     }
   }
