@@ -21,10 +21,10 @@ namespace eventlens::correlate {
 // events of a service within one step read the same steps of the same
 // signals (windows are read in whole steps), so each signal's measurement
 // over them, its forecast's fit (shared by windows of every length), each
-// window mean the controls need, each dependency's deviation and the
-// service's evidence (its log templates, its slowest spans, the events
-// around it) is computed once: an event storm (a rollout, a node failure evicting thirty
-// pods) costs little more than one event. A cache only, never saved:
+// dependency's deviation and the service's evidence (its log templates, its
+// slowest spans, the events around it) is computed once: an event storm (a
+// rollout, a node failure evicting thirty pods) costs little more than one
+// event. A cache only, never saved:
 // enrich() forgets it whenever the shard has read a record or finalized a
 // step since, or the graph has changed, and the output is the same with or
 // without it.
@@ -70,7 +70,6 @@ class EnrichMemo {
   friend struct MemoAccess;
   Stamp stamp_;
   std::unordered_map<Key, SignalImpact, KeyHash> impacts_;
-  std::unordered_map<Key, double, KeyHash> means_;
   std::unordered_map<Key, Forecaster, KeyHash> forecasters_;
   std::unordered_map<Key, ServiceDeviation, KeyHash> deviations_;
   std::unordered_map<Key, std::vector<SpanEvidence>, KeyHash> spans_;

@@ -588,6 +588,23 @@ void Shard::signal_points(SignalId id, TimeNs from, TimeNs to, std::vector<Point
   }
 }
 
+double Shard::signal_mean(SignalId id, TimeNs from, TimeNs to) const {
+  const Signal& sig = signals_[id];
+  if (!sig.has_history) return std::numeric_limits<double>::quiet_NaN();
+  std::int64_t first = floor_div(from + config_.step - 1, config_.step);
+  const std::int64_t last = std::min(floor_div(to + config_.step - 1, config_.step) - 1, sig.newest_step);
+  first = std::max(first, sig.newest_step - history_len_ + 1);
+  double sum = 0;
+  std::size_t n = 0;
+  for (std::int64_t k = first; k <= last; ++k) {
+    const float v = sig.history[static_cast<std::size_t>(k % history_len_)];
+    if (std::isnan(v)) continue;
+    sum += static_cast<double>(v);
+    ++n;
+  }
+  return n == 0 ? std::numeric_limits<double>::quiet_NaN() : sum / static_cast<double>(n);
+}
+
 double Shard::signal_value(SignalId id, TimeNs step_start) const {
   const Signal& sig = signals_[id];
   const std::int64_t k = floor_div(step_start, config_.step);

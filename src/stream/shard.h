@@ -136,6 +136,9 @@ class Shard {
   // Final values of a signal for steps starting in [from, to); missing steps
   // are left out. Appends to `out`.
   void signal_points(SignalId s, TimeNs from, TimeNs to, std::vector<Point>& out) const;
+  // The mean of those values (NaN when there are none), summed in time order
+  // like the points signal_points returns, without copying them.
+  double signal_mean(SignalId s, TimeNs from, TimeNs to) const;
   // The final value at the step starting at `step_start` (NaN when missing).
   double signal_value(SignalId s, TimeNs step_start) const;
   // Live series feeding a signal (denominators of ratios left out).

@@ -88,6 +88,33 @@ TEST(Shard, GaugeSignalTakesTheAggregateOfPodsPerStep) {
   EXPECT_EQ(obs.steps.back(), t + 7 * 15 * kSecond);
 }
 
+TEST(Shard, SignalMeanIsTheMeanOfTheWindowsPoints) {
+  Recorder obs;
+  Shard shard(config_with({spec("latency", "lat", SeriesKind::gauge, Aggregate::max)}), obs);
+  const auto in = shard.add_input();
+  const TimeNs t = step_start();
+  for (int k = 0; k < 10; ++k) {
+    if (k == 3 || k == 4) continue;  // missing steps are left out, not zeros
+    shard.push(in, sample("lat", {{"service", "web"}}, t + k * 15 * kSecond, 1.0 + k * k));
+  }
+  shard.flush();
+  const auto mean_of_points = [&](TimeNs from, TimeNs to) {
+    std::vector<Point> pts;
+    shard.signal_points(0, from, to, pts);
+    double sum = 0;
+    for (const Point& p : pts) sum += p.value;
+    return pts.empty() ? std::nan("") : sum / static_cast<double>(pts.size());
+  };
+  for (const auto& [from, to] : {std::pair{t, t + 10 * 15 * kSecond}, std::pair{t + 2 * 15 * kSecond, t + 6 * 15 * kSecond},
+                                 std::pair{t + kSecond, t + 5 * 15 * kSecond - kSecond}}) {
+    EXPECT_EQ(shard.signal_mean(0, from, to), mean_of_points(from, to));
+  }
+  // By hand: steps 2, 5 (3 and 4 missing) -> (5 + 26) / 2.
+  EXPECT_DOUBLE_EQ(shard.signal_mean(0, t + 2 * 15 * kSecond, t + 6 * 15 * kSecond), 15.5);
+  EXPECT_TRUE(std::isnan(shard.signal_mean(0, t + 3 * 15 * kSecond, t + 5 * 15 * kSecond)));
+  EXPECT_TRUE(std::isnan(shard.signal_mean(0, t + 20 * 15 * kSecond, t + 30 * 15 * kSecond)));
+}
+
 TEST(Shard, CounterSignalIsARateAndSurvivesAReset) {
   Recorder obs;
   Shard shard(config_with({spec("throughput", "req_total", SeriesKind::counter, Aggregate::sum)}), obs);
