@@ -547,6 +547,14 @@ Forecaster::Forecaster(std::span<const Point> history)
   step_ = median_spacing(sorted_);
 }
 
+Forecaster::Forecaster(std::vector<Point>&& history) : fit_(std::make_unique<Fit>()) {
+  const bool clean = std::none_of(history.begin(), history.end(), [](const Point& p) { return std::isnan(p.value); }) &&
+                     std::is_sorted(history.begin(), history.end(),
+                                    [](const Point& a, const Point& b) { return a.time < b.time; });
+  sorted_ = clean ? std::move(history) : present_in_time_order(history);
+  step_ = median_spacing(sorted_);
+}
+
 Forecaster::~Forecaster() = default;
 Forecaster::Forecaster(Forecaster&&) noexcept = default;
 Forecaster& Forecaster::operator=(Forecaster&&) noexcept = default;

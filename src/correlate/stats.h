@@ -149,6 +149,9 @@ Forecast forecast_mean(std::span<const Point> history, TimeNs from, TimeNs to);
 class Forecaster {
  public:
   explicit Forecaster(std::span<const Point> history);
+  // The same, keeping `history`'s storage when it is NaN-free and in time
+  // order already (a signal's points are).
+  explicit Forecaster(std::vector<Point>&& history);
   ~Forecaster();
   Forecaster(Forecaster&&) noexcept;
   Forecaster& operator=(Forecaster&&) noexcept;

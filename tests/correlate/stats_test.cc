@@ -380,6 +380,28 @@ TEST(Forecast, OneForecasterGivesEveryWindowWhatForecastMeanGives) {
   }
 }
 
+TEST(Forecast, AForecasterGivenItsHistoryVectorForecastsTheSame) {
+  // A history handed over whole is kept as it is when clean and in order,
+  // and cleaned like any other when not.
+  const std::vector<Point> recent = daily_history(2);
+  std::vector<Point> messy = recent;
+  std::swap(messy[10], messy[11]);
+  messy.push_back({messy[40].time + 1, kNaN});
+  const TimeNs end = kT0 + 26 * kHourNs;
+  for (const std::vector<Point>& history : {recent, messy}) {
+    Forecaster from_span{std::span<const Point>(history)};
+    Forecaster from_vector{std::vector<Point>(history)};
+    for (const TimeNs minutes : {5, 90}) {
+      const Forecast a = from_span.mean_over(end + kMinuteNs, end + minutes * kMinuteNs);
+      const Forecast b = from_vector.mean_over(end + kMinuteNs, end + minutes * kMinuteNs);
+      EXPECT_STREQ(a.method, b.method);
+      EXPECT_DOUBLE_EQ(a.mean, b.mean);
+      EXPECT_DOUBLE_EQ(a.lower, b.lower);
+      EXPECT_DOUBLE_EQ(a.upper, b.upper);
+    }
+  }
+}
+
 TEST(DifferenceInDifferences, SubtractsTheControlsMeanChange) {
   const std::vector<std::pair<double, double>> controls{{50, 45}, {200, 190}, {kNaN, 3}, {1, kNaN}};
   // Hand: treated -20, controls -5 and -10 (mean -7.5): effect -12.5 on 100.
