@@ -16,16 +16,22 @@ using StringId = std::uint32_t;
 
 class Interner {
  public:
-  Interner() { intern({}); }
+  Interner() {
+    strings_.emplace_back();
+    ids_.emplace(std::string_view(strings_.front()), 0);
+  }
 
   // Returns the id of `s`, adding it when new.
   StringId intern(std::string_view s) {
-    if (auto it = ids_.find(s); it != ids_.end()) return it->second;
+    // Records come in runs of the same service (a scrape's samples, a
+    // pod's logs): the last id answers most calls without hashing.
+    if (strings_[last_] == s) return last_;
+    if (auto it = ids_.find(s); it != ids_.end()) return last_ = it->second;
     // A deque never moves its elements, so the views the map keys hold stay valid.
     const std::string& stored = strings_.emplace_back(s);
     const auto id = static_cast<StringId>(strings_.size() - 1);
     ids_.emplace(std::string_view(stored), id);
-    return id;
+    return last_ = id;
   }
   // Returns the id of `s`, or 0 when it was never interned.
   StringId find(std::string_view s) const {
@@ -38,6 +44,7 @@ class Interner {
  private:
   std::deque<std::string> strings_;
   std::unordered_map<std::string_view, StringId> ids_;
+  StringId last_ = 0;  // the id intern() returned last
 };
 
 }  // namespace eventlens::stream

@@ -46,6 +46,23 @@ SignalSpec spec(std::string role, std::string metric, SeriesKind kind, Aggregate
 
 TimeNs step_start() { return kT0 - kT0 % (15 * kSecond); }
 
+TEST(Interner, GivesEachStringOneIdWhateverTheOrderOfCalls) {
+  Interner strings;
+  EXPECT_EQ(strings.intern(""), 0u);
+  const StringId web = strings.intern("web");
+  EXPECT_EQ(strings.intern("web"), web) << "a repeat (answered from the last id)";
+  const StringId db = strings.intern("db");
+  EXPECT_NE(db, web);
+  EXPECT_EQ(strings.intern("web"), web) << "back to an earlier one";
+  EXPECT_EQ(strings.intern("we"), strings.intern("we")) << "a prefix of the last is another string";
+  EXPECT_NE(strings.intern("we"), web);
+  EXPECT_EQ(strings.intern(""), 0u);
+  EXPECT_EQ(strings.find("db"), db);
+  EXPECT_EQ(strings.find("nope"), 0u);
+  EXPECT_EQ(strings.name(db), "db");
+  EXPECT_EQ(strings.size(), 4u);
+}
+
 TEST(Watermark, IsTheSlowestActiveInputMinusTheBound) {
   WatermarkTracker w(10);
   const auto a = w.add_input(), b = w.add_input();
