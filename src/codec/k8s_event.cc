@@ -834,6 +834,11 @@ struct K8sEventDecoder::Impl {
       if (count != nullptr) attrs.integer("k8s.count", count->value);
       if (first != nullptr) append_rfc3339(attrs.text("k8s.first_timestamp"), first->value);
       if (!f.type.empty() && f.type != "Normal" && f.type != "Warning") attrs.text("k8s.type", f.type);
+      // What a scaling message states in figures (docs/k8s-reasons.md, "Scaling figures").
+      const internal::ScalingFigures figures = internal::read_scaling_figures(f.reason, message);
+      if (figures.from_replicas) attrs.integer("from_replicas", *figures.from_replicas);
+      if (figures.to_replicas) attrs.integer("to_replicas", *figures.to_replicas);
+      attrs.text_if_set("scaling_reason", figures.reason);
     }
 
     e.id.clear();

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 
 #include "codec/internal/k8s_reasons.h"
 #include "codec/k8s_event.h"
@@ -106,17 +107,26 @@ char ascii_lower(char c) {
 }
 
 // Kubernetes messages come from fixed templates, but their capitalisation
-// has changed between releases; compare without case.
-bool contains_nocase(std::string_view haystack, std::string_view needle) {
-  if (needle.size() > haystack.size()) return false;
-  for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+// has changed between releases; compare without case. Returns where `needle`
+// first starts at or after `from`, npos when nowhere.
+std::size_t find_nocase(std::string_view haystack, std::string_view needle, std::size_t from = 0) {
+  if (needle.size() > haystack.size()) return std::string_view::npos;
+  for (std::size_t i = from; i + needle.size() <= haystack.size(); ++i) {
     bool match = true;
     for (std::size_t j = 0; j < needle.size() && match; ++j) {
       match = ascii_lower(haystack[i + j]) == ascii_lower(needle[j]);
     }
-    if (match) return true;
+    if (match) return i;
   }
-  return false;
+  return std::string_view::npos;
+}
+
+bool contains_nocase(std::string_view haystack, std::string_view needle) {
+  return find_nocase(haystack, needle) != std::string_view::npos;
+}
+
+bool equals_nocase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && find_nocase(a, b) == 0;
 }
 
 std::string_view apply_rule(const ReasonEntry& entry, std::string_view message) {
@@ -165,6 +175,79 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
 }
 
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// Returns the word (run of non-blanks) at or after `pos`, and moves `pos`
+// past it; empty at the end.
+std::string_view next_word(std::string_view s, std::size_t& pos) {
+  while (pos < s.size() && is_space(s[pos])) ++pos;
+  const std::size_t start = pos;
+  while (pos < s.size() && !is_space(s[pos])) ++pos;
+  return s.substr(start, pos - start);
+}
+
+// A whole non-negative decimal that fits int64: "3", "007"; not "-1",
+// "+3", "3.5", "3x" or 20 nines.
+std::optional<std::int64_t> whole_number(std::string_view s) {
+  if (!all_digits(s)) return std::nullopt;
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// "Scaled up replica set web-5d567cc74c to 3 from 1": the number after the
+// word "to", and after "from" when there is one, in either order. The words
+// are read after the replica set's name (so that a name cannot pass for one),
+// or from the start when the message does not name it.
+void read_replica_set_scaling(std::string_view message, ScalingFigures& out) {
+  constexpr std::string_view kReplicaSet = "replica set ";
+  std::size_t pos = find_nocase(message, kReplicaSet);
+  if (pos == std::string_view::npos) {
+    pos = 0;
+  } else {
+    pos += kReplicaSet.size();
+    next_word(message, pos);
+  }
+  while (pos < message.size()) {
+    const std::string_view word = next_word(message, pos);
+    std::optional<std::int64_t>* target = equals_nocase(word, "to")     ? &out.to_replicas
+                                          : equals_nocase(word, "from") ? &out.from_replicas
+                                                                        : nullptr;
+    if (target == nullptr || target->has_value()) continue;
+    std::size_t after = pos;
+    if (auto n = whole_number(next_word(message, after))) {
+      *target = n;
+      pos = after;
+    }
+  }
+}
+
+// "New size: 4; reason: cpu resource utilization (percentage of request)
+// above target": the new size, and the autoscaler's reason as it gives it.
+void read_rescale(std::string_view message, ScalingFigures& out) {
+  constexpr std::string_view kSize = "new size:";
+  std::size_t reason_from = 0;
+  if (std::size_t p = find_nocase(message, kSize); p != std::string_view::npos) {
+    p += kSize.size();
+    while (p < message.size() && is_space(message[p])) ++p;
+    std::size_t end = p;
+    while (end < message.size() && is_digit(message[end])) ++end;
+    // The size ends at ';', a blank or the end: "4x" or "4.5" is no size.
+    if (end == message.size() || message[end] == ';' || is_space(message[end])) {
+      out.to_replicas = whole_number(message.substr(p, end - p));
+    }
+    reason_from = end;
+  }
+  constexpr std::string_view kReason = "reason:";
+  if (std::size_t p = find_nocase(message, kReason, reason_from); p != std::string_view::npos) {
+    std::size_t begin = p + kReason.size(), end = message.size();
+    while (begin < end && is_space(message[begin])) ++begin;
+    while (end > begin && is_space(message[end - 1])) --end;
+    out.reason = message.substr(begin, end - begin);
+  }
+}
+
 // pod-template-hash: a uint32 written in the generated alphabet, 6 to 10
 // characters in practice; before Kubernetes 1.11, plain decimal digits.
 bool is_template_hash(std::string_view s) { return is_generated(s, 6, 10) || (all_digits(s) && s.size() >= 6); }
@@ -201,6 +284,16 @@ Severity classify_reason(std::string_view reason, std::string_view message, std:
 }
 
 bool is_known_reason(std::string_view reason) { return find_reason(reason) != nullptr; }
+
+ScalingFigures read_scaling_figures(std::string_view reason, std::string_view message) {
+  ScalingFigures out;
+  if (reason == "ScalingReplicaSet") {
+    read_replica_set_scaling(message, out);
+  } else if (reason == "SuccessfulRescale") {
+    read_rescale(message, out);
+  }
+  return out;
+}
 
 void snake_case(std::string_view reason, std::string& out) {
   out.clear();

@@ -103,12 +103,13 @@ struct ScalingCounterfactual {
   double peak_utilisation = kNaN;  // on the replicas it had, in the after window
 };
 
-// Empty when the event does not say how many replicas the service had and
-// the utilisation that prompted it, or throughput, ready replicas or latency
-// are missing. The model: each step of the window, the measured latency plus
-// the difference of the queueing waits (M/M/c with the measured load and
-// ready replicas, plus a backlog where the load exceeds the capacity) on the
-// replicas it had and on those it has. The capacity of a replica is the
+// Empty when the event does not say the utilisation that prompted it, or
+// throughput, ready replicas or latency are missing, or neither the event
+// nor the ready replicas just before it say how many replicas it had. The
+// model: each step of the window, the measured latency plus the difference
+// of the queueing waits (M/M/c with the measured load and ready replicas,
+// plus a backlog where the load exceeds the capacity) on the replicas it had
+// and on those it has. The capacity of a replica is the
 // throughput per ready replica the autoscaler saw over the utilisation it
 // reported (replayed with its averaging window), or less where a backlog
 // showed the service serving all it could. The service time comes from the
@@ -117,14 +118,22 @@ std::optional<ScalingCounterfactual> scaling_counterfactual(const EnrichInput& i
                                                             const WindowSpec& win, SignalId lat) {
   const Shard& shard = in.shard;
   const StringId service = shard.strings().find(e.service);
-  const std::optional<double> from = attribute_number(e, "from_replicas");
   const std::optional<double> util = attribute_number(e, "cpu_utilization_percent");
-  if (!from || !util || !(*from >= 1) || !(*util > 0)) return std::nullopt;
+  if (!util || !(*util > 0)) return std::nullopt;
   const auto tput = signals_with_role(shard, service, "throughput");
   const auto ready = signals_with_role(shard, service, "replicas");
   const auto queue = signals_with_role(shard, service, "queue_depth");
   if (tput.empty() || ready.empty()) return std::nullopt;
   const TimeNs step = shard.config().step;
+  // An event that does not say what the service had (a Kubernetes HPA's
+  // message gives only the new size): its ready replicas at the last final
+  // step before the event.
+  std::optional<double> from = attribute_number(e, "from_replicas");
+  if (!from) {
+    const double had = value_at(shard, ready, std::min(shard.step_of(e.time), shard.final_until()) - step);
+    if (!std::isnan(had)) from = had;
+  }
+  if (!from || !(*from >= 1)) return std::nullopt;
   const double step_s = static_cast<double>(step) / 1e9;
   const TimeNs window_end = e.time + win.settle + win.after;
   const TimeNs first_after = shard.step_of(e.time) + step;  // the first step the scaling acted in

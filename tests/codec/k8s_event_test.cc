@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "codec/internal/k8s_yaml.h"
@@ -484,6 +486,158 @@ TEST(K8sEventMapping, NamespaceNodeAndPodFromTheObject) {
   EXPECT_EQ(c.events[1].namespace_, "prod") << "the object's namespace wins over metadata's";
   EXPECT_EQ(c.events[1].service, "api");
   EXPECT_EQ(c.events[1].node, "node-1") << "source.host";
+}
+
+// ---------------------------------------------------------------------------
+// Scaling figures: what ScalingReplicaSet and SuccessfulRescale messages say
+// in numbers (docs/k8s-reasons.md, "Scaling figures").
+
+// Decodes one core/v1 Event with `reason` and `message` (no quotes or
+// backslashes in it).
+Event scaling_event(std::string_view reason, std::string_view message) {
+  const auto c = decode_k8s(core_event(R"(,"reason":")" + std::string(reason) + R"(","message":")" +
+                                       std::string(message) + R"(")"));
+  EXPECT_EQ(c.events.size(), 1u) << message << "\n" << c.describe();
+  return c.events.empty() ? Event{} : c.events.front();
+}
+
+// The integer attribute `key`, or nullopt when it is absent (or not an integer).
+std::optional<std::int64_t> figure(const Event& e, std::string_view key) {
+  const AttributeValue* v = attribute(e, key);
+  if (v == nullptr || !std::holds_alternative<std::int64_t>(*v)) return std::nullopt;
+  return std::get<std::int64_t>(*v);
+}
+
+TEST(K8sScalingFigures, KspanDeploymentMessagesOfOlderReleasesGiveToReplicasOnly) {
+  // A real kind cluster (2021): "Scaled up replica set px-5d567cc74c to 1",
+  // then to 2 while the old replica set goes to 1 and 0. No " from N" then.
+  const auto c = decode_file("k8s/kspan/deployment-2-pods.watch.yaml");
+  std::vector<std::pair<std::string, std::int64_t>> seen;
+  for (const Event& e : c.events) {
+    if (text_attribute(e, "k8s.reason") != "ScalingReplicaSet") {
+      EXPECT_EQ(attribute(e, "to_replicas"), nullptr) << e.message;
+      continue;
+    }
+    seen.emplace_back(e.type, figure(e, "to_replicas").value_or(-1));
+    EXPECT_EQ(attribute(e, "from_replicas"), nullptr) << e.message;
+    EXPECT_EQ(attribute(e, "scaling_reason"), nullptr) << e.message;
+    EXPECT_EQ(attribute(e, "cpu_utilization_percent"), nullptr) << e.message;
+  }
+  EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::int64_t>>{
+                      {"scale_up", 1}, {"scale_down", 1}, {"scale_up", 2}, {"scale_down", 0}}));
+}
+
+TEST(K8sScalingFigures, NewerDeploymentMessagesAlsoGiveFromReplicas) {
+  // kube's deployment controller today: "Scaled %s replica set %s to %d from %d".
+  const Event up = scaling_event("ScalingReplicaSet", "Scaled up replica set web-5d567cc74c to 3 from 1");
+  EXPECT_EQ(up.type, "scale_up");
+  EXPECT_EQ(figure(up, "to_replicas"), 3);
+  EXPECT_EQ(figure(up, "from_replicas"), 1);
+  const Event down = scaling_event("ScalingReplicaSet", "Scaled down replica set web-5d567cc74c to 0 from 2");
+  EXPECT_EQ(down.type, "scale_down");
+  EXPECT_EQ(figure(down, "to_replicas"), 0);
+  EXPECT_EQ(figure(down, "from_replicas"), 2);
+  // The older form, case changed, and the other order some controllers use.
+  const Event old = scaling_event("ScalingReplicaSet", "scaled UP Replica Set web-5d567cc74c TO 12");
+  EXPECT_EQ(figure(old, "to_replicas"), 12);
+  EXPECT_EQ(figure(old, "from_replicas"), std::nullopt);
+  const Event swapped = scaling_event("ScalingReplicaSet", "Scaled up replica set web-5d567cc74c from 4 to 6");
+  EXPECT_EQ(figure(swapped, "to_replicas"), 6);
+  EXPECT_EQ(figure(swapped, "from_replicas"), 4);
+  // A replica set called "to" is a name, not the word.
+  const Event named_to = scaling_event("ScalingReplicaSet", "Scaled up replica set to 5 from 4");
+  EXPECT_EQ(figure(named_to, "to_replicas"), std::nullopt) << "5 follows the name, not \"to\"";
+  EXPECT_EQ(figure(named_to, "from_replicas"), 4);
+  // The figures come after the attributes the codec already wrote, which stay.
+  EXPECT_EQ(text_attribute(up, "k8s.reason"), "ScalingReplicaSet");
+  EXPECT_EQ(text_attribute(up, "k8s.kind"), "Pod");
+  EXPECT_EQ(attribute(up, "scaling_reason"), nullptr);
+  // The same words under another reason say nothing.
+  const Event other = scaling_event("Killing", "Scaled up replica set web-5d567cc74c to 3 from 1");
+  EXPECT_EQ(attribute(other, "to_replicas"), nullptr);
+  EXPECT_EQ(attribute(other, "from_replicas"), nullptr);
+}
+
+TEST(K8sScalingFigures, HpaRescaleGivesTheNewSizeAndItsReasonButNoUtilisation) {
+  const Event up = scaling_event(
+      "SuccessfulRescale", "New size: 4; reason: cpu resource utilization (percentage of request) above target");
+  EXPECT_EQ(up.type, "scale_up");
+  EXPECT_EQ(figure(up, "to_replicas"), 4);
+  EXPECT_EQ(text_attribute(up, "scaling_reason"), "cpu resource utilization (percentage of request) above target");
+  EXPECT_EQ(attribute(up, "from_replicas"), nullptr) << "the HPA does not say what it had";
+  EXPECT_EQ(attribute(up, "cpu_utilization_percent"), nullptr) << "nor the utilisation figure";
+  const Event down = scaling_event("SuccessfulRescale", "New size: 1; reason: All metrics below target");
+  EXPECT_EQ(down.type, "scale_down");
+  EXPECT_EQ(figure(down, "to_replicas"), 1);
+  EXPECT_EQ(text_attribute(down, "scaling_reason"), "All metrics below target");
+  const Event shouting = scaling_event("SuccessfulRescale", "NEW SIZE:7;REASON:  Current number of replicas above Spec.MaxReplicas ");
+  EXPECT_EQ(figure(shouting, "to_replicas"), 7);
+  EXPECT_EQ(text_attribute(shouting, "scaling_reason"), "Current number of replicas above Spec.MaxReplicas");
+}
+
+TEST(K8sScalingFigures, OddOrOverflowingNumbersAreLeftOut) {
+  struct Case {
+    std::string reason, message;
+    std::optional<std::int64_t> to, from;
+  };
+  const std::vector<Case> cases = {
+      {"ScalingReplicaSet", "Scaled up replica set w-5d to 9223372036854775807 from 1", INT64_MAX, 1},
+      {"ScalingReplicaSet", "Scaled up replica set w-5d to 9223372036854775808 from 1", std::nullopt, 1},
+      {"ScalingReplicaSet", "Scaled up replica set w-5d to 3 from 99999999999999999999999", 3, std::nullopt},
+      {"ScalingReplicaSet", "Scaled up replica set w-5d to -1 from 2", std::nullopt, 2},
+      {"ScalingReplicaSet", "Scaled up replica set w-5d to +3 from 2", std::nullopt, 2},
+      {"ScalingReplicaSet", "Scaled up replica set w-5d to 3.5 from 2", std::nullopt, 2},
+      {"ScalingReplicaSet", "Scaled up replica set w-5d to 3x from 0x2", std::nullopt, std::nullopt},
+      {"ScalingReplicaSet", "Scaled up replica set w-5d to 007", 7, std::nullopt},
+      {"ScalingReplicaSet", "Scaled up replica set w-5d to three from two", std::nullopt, std::nullopt},
+      {"ScalingReplicaSet", "Scaled up replica set w-5d to", std::nullopt, std::nullopt},
+      {"ScalingReplicaSet", "Scaled up replica set", std::nullopt, std::nullopt},
+      {"ScalingReplicaSet", "", std::nullopt, std::nullopt},
+      {"SuccessfulRescale", "New size: 9223372036854775808; reason: x", std::nullopt, std::nullopt},
+      {"SuccessfulRescale", "New size: -2; reason: x", std::nullopt, std::nullopt},
+      {"SuccessfulRescale", "New size: 4x; reason: x", std::nullopt, std::nullopt},
+      {"SuccessfulRescale", "New size: 4.5; reason: x", std::nullopt, std::nullopt},
+      {"SuccessfulRescale", "New size: ", std::nullopt, std::nullopt},
+      {"SuccessfulRescale", "New size: 5", 5, std::nullopt},
+      {"SuccessfulRescale", "New size 5; reason: x", std::nullopt, std::nullopt},
+  };
+  for (const Case& c : cases) {
+    const Event e = scaling_event(c.reason, c.message);
+    EXPECT_EQ(figure(e, "to_replicas"), c.to) << c.message;
+    EXPECT_EQ(figure(e, "from_replicas"), c.from) << c.message;
+    EXPECT_EQ(attribute(e, "cpu_utilization_percent"), nullptr) << c.message;
+  }
+  // A reason with nothing after it is no reason; the size still counts.
+  const Event empty_reason = scaling_event("SuccessfulRescale", "New size: 3; reason:   ");
+  EXPECT_EQ(figure(empty_reason, "to_replicas"), 3);
+  EXPECT_EQ(attribute(empty_reason, "scaling_reason"), nullptr);
+}
+
+TEST(K8sScalingFigures, EveryTruncationOfAMessageDecodesWithoutInventingFigures) {
+  // Messages cut anywhere (a log line cut short, a bad copy) still decode;
+  // a figure appears only once its digits have.
+  const std::string deployment = "Scaled up replica set web-5d567cc74c to 3 from 12";
+  for (std::size_t n = 0; n <= deployment.size(); ++n) {
+    const std::string cut = deployment.substr(0, n);
+    const Event e = scaling_event("ScalingReplicaSet", cut);
+    const bool to_there = cut.size() >= deployment.find(" to 3") + 5;
+    EXPECT_EQ(figure(e, "to_replicas"), to_there ? std::optional<std::int64_t>(3) : std::nullopt) << cut;
+    const std::optional<std::int64_t> from = figure(e, "from_replicas");
+    if (n == deployment.size()) {
+      EXPECT_EQ(from, 12) << cut;
+    } else if (n < deployment.size() - 2) {
+      EXPECT_EQ(from, std::nullopt) << cut;
+    }
+  }
+  const std::string hpa = "New size: 4; reason: All metrics below target";
+  for (std::size_t n = 0; n <= hpa.size(); ++n) {
+    const std::string cut = hpa.substr(0, n);
+    const Event e = scaling_event("SuccessfulRescale", cut);
+    EXPECT_EQ(figure(e, "to_replicas"), n >= 11 ? std::optional<std::int64_t>(4) : std::nullopt) << cut;
+    std::string reason = n > 21 ? hpa.substr(21, n - 21) : "";
+    while (!reason.empty() && reason.back() == ' ') reason.pop_back();  // as the codec trims it
+    EXPECT_EQ(text_attribute(e, "scaling_reason"), reason.empty() ? "<none>" : reason) << cut;
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ MetricSample sample(std::string name, Labels labels, TimeNs t, double v) {
   return test::metric_sample(std::move(name), std::move(labels), t, v);
 }
 
+// `from` < 0 leaves `from_replicas` out of the event.
 Verdict judge(const Telemetry& tel, const std::string& type, int from, int to, int utilisation_percent) {
   const Config config = default_config();
   NullObserver observer;
@@ -50,6 +51,7 @@ Verdict judge(const Telemetry& tel, const std::string& type, int from, int to, i
   e.attributes = {{"from_replicas", std::int64_t{from}},
                   {"to_replicas", std::int64_t{to}},
                   {"cpu_utilization_percent", std::int64_t{utilisation_percent}}};
+  if (from < 0) e.attributes.erase(e.attributes.begin());
   for (int s = -600; s <= 480; s += 5) {
     const TimeNs t = kT + s * kSecond;
     if (s == 0) shard.push(input, Record{e});
@@ -129,6 +131,26 @@ TEST(ScalingVerdict, AScaleDownThatLeftTooFewReplicasForTheLoadWasHarmful) {
   tel.latency = [](int s) { return s < 0 ? 0.020 : 0.045; };
   const Verdict v = judge(tel, "scale_down", 8, 3, 30);
   EXPECT_EQ(v.value, "harmful") << v.sentence;
+}
+
+TEST(ScalingVerdict, WithoutFromReplicasTheReadyReplicasJustBeforeTheEventStandIn) {
+  // A Kubernetes HPA event says the new size, not the old one: the 3 ready
+  // replicas of the step before the event give the same model as an event
+  // saying from_replicas 3.
+  Telemetry tel;
+  tel.load = [](int s) { return s <= 0 ? 240.0 : 330.0; };
+  tel.ready = [](int s) { return s < 30 ? 3.0 : 6.0; };
+  tel.latency = [](int) { return 0.022; };
+  const Verdict said = judge(tel, "scale_up", 3, 6, 80);
+  const Verdict inferred = judge(tel, "scale_up", -1, 6, 80);
+  EXPECT_EQ(inferred.value, "effective") << inferred.sentence;
+  EXPECT_EQ(inferred.value, said.value);
+  EXPECT_EQ(inferred.sentence, said.sentence);
+  EXPECT_NEAR(evidence(inferred, "capacity_per_replica_rps"), 100, 5);
+  EXPECT_DOUBLE_EQ(evidence(inferred, "utilisation_had_it_not_scaled"),
+                   evidence(said, "utilisation_had_it_not_scaled"));
+  // Without the utilisation as well there is still no model.
+  EXPECT_TRUE(std::isnan(evidence(judge(tel, "scale_up", -1, 6, 0), "capacity_per_replica_rps")));
 }
 
 TEST(ScalingVerdict, WithoutTheUtilisationThatPromptedItTheEarlierJudgmentStands) {

@@ -2,6 +2,8 @@
 // taxonomy types, object names onto services. Pure functions, any thread.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +17,22 @@ namespace eventlens::codec::internal {
 // deserves (info for most; error for OOM kills and NotReady nodes). Reuses
 // `type`'s storage.
 Severity classify_reason(std::string_view reason, std::string_view message, std::string& type);
+
+// The figures a scaling event's message states; `reason` is a view into the
+// message. Each is absent when the message does not state it as a whole
+// non-negative decimal that fits int64.
+struct ScalingFigures {
+  std::optional<std::int64_t> to_replicas;
+  std::optional<std::int64_t> from_replicas;
+  std::string_view reason;  // HPA: the text after "reason: "; empty when absent
+};
+
+// Returns the figures of a ScalingReplicaSet message (the deployment
+// controller's "Scaled up replica set web-5d to 3", newer releases "... to 3
+// from 1") or a SuccessfulRescale one (the HPA's "New size: 4; reason: All
+// metrics below target"); nothing for other reasons. Compares without case;
+// never allocates.
+ScalingFigures read_scaling_figures(std::string_view reason, std::string_view message);
 
 // Returns true when the table lists `reason`.
 bool is_known_reason(std::string_view reason);
