@@ -206,16 +206,32 @@ void Correlator::detect(TimeNs step_start) {
   const stream::Shard& shard = *shard_;
   const TimeNs step = shard.config().step;
   std::vector<stream::Point> history;
+  if (baselines_.size() < shard.signal_count()) baselines_.resize(shard.signal_count());
   for (stream::SignalId sig = 0; sig < shard.signal_count(); ++sig) {
     const stream::SignalSpec& spec = shard.spec(sig);
     const DetectionSpec* d = detection_for(spec.role);
     if (d == nullptr) continue;
+    // The baseline window [step_start - baseline_window, step_start) moves
+    // on by the step before this one, or is read afresh.
+    Baseline& b = baselines_[sig];
+    const TimeNs from = step_start - config_.baseline_window;
+    if (b.until == step_start - step) {
+      b.window.slide({step_start - step, shard.signal_value(sig, step_start - step)}, from);
+    } else {
+      history.clear();
+      shard.signal_points(sig, from, step_start, history);
+      b.window.reset(history);
+    }
+    b.until = step_start;
     const double value = shard.signal_value(sig, step_start);
     if (std::isnan(value)) continue;
-    history.clear();
-    shard.signal_points(sig, step_start - config_.baseline_window, step_start, history);
     DetectorState& state = detectors_[sig];
-    const DetectorStep r = detector_step(state, *d, step_start, step, value, history);
+    // The points themselves only for an open incident (its escalation check).
+    history.clear();
+    if (state.phase == DetectorState::Phase::open) shard.signal_points(sig, from, step_start, history);
+    const DetectorStep r = detector_step(state, *d, step_start, step, value, b.window.baseline(d->direction), history);
+    // Most steps of most signals neither open nor touch an incident.
+    if (!r.opened && !r.escalated && open_.empty()) continue;
     const std::string service = shard.strings().name(shard.service_of(sig));
     const auto key = std::make_pair(service, spec.role);
     if (r.escalated) {

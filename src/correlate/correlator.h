@@ -93,6 +93,13 @@ class Correlator : public stream::ShardObserver {
   std::size_t pending_requests_ = 0;  // of pending_, the resource requests (derived, not saved)
   std::uint64_t next_seq_ = 0;
   std::map<stream::SignalId, DetectorState> detectors_;
+  // Each signal's detection baseline, slid a step at a time (derived from
+  // the shard's final values: not saved, rebuilt after a restore).
+  struct Baseline {
+    SlidingBaseline window;
+    TimeNs until = stream::kNoTime;  // the window ends here
+  };
+  std::vector<Baseline> baselines_;
   std::map<std::pair<std::string, std::string>, OpenIncident> open_;  // (service, role)
   std::map<std::pair<std::string, std::string>, ImpactAggregate> aggregates_;
   // Final verdicts of recent events (id -> (time, value)), for ranking;

@@ -23,8 +23,10 @@ void Correlator::save(stream::StateWriter& out) const {
   // change any output. memo_ (EnrichMemo) is left out too: a cache whose
   // contents never change an output. 400: the graph's version counter,
   // which loading the edges through add_edge rebuilds, and
-  // pending_requests_, counted again from the pending events on load.
-  static_assert(sizeof(Correlator) - sizeof(Config) - sizeof(EnrichMemo) == 400,
+  // pending_requests_, counted again from the pending events on load. 424:
+  // baselines_, the detectors' sliding windows, read afresh from the shard's
+  // final values on the first step after a load.
+  static_assert(sizeof(Correlator) - sizeof(Config) - sizeof(EnrichMemo) == 424,
                 "Correlator changed: update correlator_checkpoint.cc");
   static_assert(sizeof(Pending) == 424 && sizeof(OpenIncident) == 264 && sizeof(DetectorState) == 56 &&
                     sizeof(ImpactAggregate) == 144,

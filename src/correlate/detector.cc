@@ -43,6 +43,55 @@ Baselines baselines_of(std::span<const Point> history) {
   return {{median, noise}, {quantile_of(values, 0.10), noise}};
 }
 
+namespace {
+
+void insert_sorted(std::vector<double>& sorted, double v) {
+  sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), v), v);
+}
+
+void erase_sorted(std::vector<double>& sorted, double v) {
+  const auto it = std::lower_bound(sorted.begin(), sorted.end(), v);
+  if (it != sorted.end() && *it == v) sorted.erase(it);
+}
+
+}  // namespace
+
+void SlidingBaseline::reset(std::span<const Point> points) {
+  window_.clear();
+  front_ = 0;
+  sorted_values_.clear();
+  sorted_noise_.clear();
+  for (const Point& p : points) push(p);
+}
+
+void SlidingBaseline::push(const Point& p) {
+  if (std::isnan(p.value)) return;
+  if (front_ < window_.size()) insert_sorted(sorted_noise_, std::fabs(p.value - window_.back().value));
+  insert_sorted(sorted_values_, p.value);
+  window_.push_back(p);
+}
+
+void SlidingBaseline::slide(const Point& newest, TimeNs from) {
+  push(newest);
+  while (front_ < window_.size() && window_[front_].time < from) {
+    const double v = window_[front_].value;
+    erase_sorted(sorted_values_, v);
+    if (front_ + 1 < window_.size()) erase_sorted(sorted_noise_, std::fabs(window_[front_ + 1].value - v));
+    ++front_;
+  }
+  // The points slid out are dropped once they are half the storage.
+  if (front_ > 0 && 2 * front_ >= window_.size()) {
+    window_.erase(window_.begin(), window_.begin() + static_cast<std::ptrdiff_t>(front_));
+    front_ = 0;
+  }
+}
+
+Robust SlidingBaseline::baseline(DetectionSpec::Direction direction) const {
+  if (sorted_values_.size() < kMinBaselinePoints) return {kNaN, kNaN};
+  const double noise = quantile_of_sorted(sorted_noise_, 0.5) / std::sqrt(2.0);
+  return {quantile_of_sorted(sorted_values_, direction == DetectionSpec::Direction::down ? 0.10 : 0.5), noise};
+}
+
 Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& baseline) {
   Deviation d;
   d.baseline = baseline.median;
@@ -70,10 +119,18 @@ Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& ba
 
 DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
                            double value, std::span<const Point> history) {
+  const Robust baseline = state.phase == DetectorState::Phase::normal && !std::isnan(value)
+                              ? baseline_of(history, spec.direction)
+                              : Robust{kNaN, kNaN};
+  return detector_step(state, spec, t, step, value, baseline, history);
+}
+
+DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
+                           double value, const Robust& normal_baseline, std::span<const Point> history) {
   DetectorStep out;
   if (std::isnan(value)) return out;
   using Phase = DetectorState::Phase;
-  const Robust baseline = state.phase == Phase::normal ? baseline_of(history, spec.direction) : state.frozen;
+  const Robust baseline = state.phase == Phase::normal ? normal_baseline : state.frozen;
   if (std::isnan(baseline.median)) return out;
   const Deviation d = deviation_of(spec, value, baseline);
   switch (state.phase) {

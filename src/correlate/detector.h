@@ -7,6 +7,7 @@
 #pragma once
 
 #include <span>
+#include <vector>
 
 #include "correlate/config.h"
 #include "correlate/stats.h"
@@ -39,6 +40,29 @@ struct Baselines {
 Baselines baselines_of(std::span<const Point> history);
 
 // Returns how `value` deviates from `baseline` under `spec`.
+// baseline_of over a window that slides one step at a time: the window's
+// values and their successive differences are kept sorted, so that a step
+// costs an insertion and a removal in each instead of three selections over
+// the whole window (every signal's baseline moves every step). The result is
+// baseline_of's over the same points, exactly. A cache of final values: never
+// saved, rebuilt from the points whenever it cannot slide.
+class SlidingBaseline {
+ public:
+  // The window is now `points` (in time order; NaN values are skipped).
+  void reset(std::span<const Point> points);
+  // The window gains `newest` (later than every point in it; NaN: nothing
+  // enters) and loses its points before `from`.
+  void slide(const Point& newest, TimeNs from);
+  Robust baseline(DetectionSpec::Direction direction) const;
+
+ private:
+  void push(const Point& p);
+  std::vector<Point> window_;  // present points, oldest first, from front_
+  std::size_t front_ = 0;
+  std::vector<double> sorted_values_;
+  std::vector<double> sorted_noise_;  // |x_i - x_{i-1}| of successive present values
+};
+
 Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& baseline);
 
 struct DetectorState {
@@ -65,5 +89,10 @@ struct DetectorStep {
 // (the baseline is computed from it unless frozen); `step` the step length.
 DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
                            double value, std::span<const Point> history);
+// The same with the baseline of the normal phase given (what
+// baseline_of(history, spec.direction) returns); `history` is read only
+// while an incident is open.
+DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
+                           double value, const Robust& normal_baseline, std::span<const Point> history);
 
 }  // namespace eventlens::correlate

@@ -157,17 +157,6 @@ double hodges_lehmann(std::span<const double> before_sorted, std::span<const dou
   return quantile_of(differences, 0.5);
 }
 
-// The q-quantile of sorted NaN-free values, as quantile_of computes it.
-double quantile_of_sorted(std::span<const double> sorted, double q) {
-  const std::size_t n = sorted.size();
-  if (n == 0) return kNaN;
-  const double h = static_cast<double>(n - 1) * std::clamp(q, 0.0, 1.0);
-  const auto lo = static_cast<std::size_t>(std::floor(h));
-  const double fraction = h - static_cast<double>(lo);
-  if (fraction == 0 || lo + 1 >= n) return sorted[lo];
-  return sorted[lo] + fraction * (sorted[lo + 1] - sorted[lo]);
-}
-
 Forecast band_around(double mean, double mad, double widen, const char* method) {
   const double half = kBandZ * kMadToSigma * mad * widen;
   return Forecast{mean, mean - half, mean + half, method};
@@ -418,6 +407,16 @@ std::pair<double, double> kth_and_next(const double* in, std::size_t n, std::siz
 }
 
 }  // namespace
+
+double quantile_of_sorted(std::span<const double> sorted, double q) {
+  const std::size_t n = sorted.size();
+  if (n == 0 || std::isnan(q)) return kNaN;
+  const double h = static_cast<double>(n - 1) * std::clamp(q, 0.0, 1.0);
+  const auto lo = static_cast<std::size_t>(std::floor(h));
+  const double fraction = h - static_cast<double>(lo);
+  if (fraction == 0 || lo + 1 >= n) return sorted[lo];
+  return sorted[lo] + fraction * (sorted[lo + 1] - sorted[lo]);
+}
 
 double quantile_of(std::vector<double>& values, double q) {
   if (std::isnan(q)) return kNaN;

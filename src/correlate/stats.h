@@ -54,6 +54,8 @@ Summary summarize(const WindowSample& window);
 // NaN when no value is left or q is NaN. Moves the NaNs of `values` to its
 // end (the other values may change places).
 double quantile_of(std::vector<double>& values, double q);
+// The same q-quantile of values already sorted and NaN-free; NaN when empty.
+double quantile_of_sorted(std::span<const double> sorted, double q);
 
 // Returns the Theil–Sen slope in value units per second: the median of the
 // slopes between every two points at different times. One outlier in n

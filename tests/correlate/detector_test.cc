@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 namespace eventlens::correlate {
@@ -126,6 +127,52 @@ TEST(Detector, DropsAreJudgedAgainstTheLowTailSoTheEndOfASurgeIsNotADrop) {
     t += kStep;
   }
   EXPECT_EQ(opened, 1);
+}
+
+TEST(SlidingBaseline, EqualsTheBaselineOfItsWindowAtEveryStep) {
+  // A window of 40 steps slid over 600: values with ties, missing steps
+  // (NaN, and steps with no point at all), a level shift; at every step
+  // both directions must equal baseline_of over the same points exactly.
+  std::vector<Point> series;
+  std::uint64_t state = 7;
+  for (int k = 0; k < 600; ++k) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    const int r = static_cast<int>((state >> 33) % 100);
+    if (r < 5) continue;  // no point this step
+    const double value = r < 10 ? kNaN : (k > 300 ? 5.0 : 1.0) + static_cast<double>(r % 7) * 0.25;
+    series.push_back({k * kStep, value});
+  }
+  constexpr TimeNs kWidth = 40 * kStep;
+  SlidingBaseline sliding;
+  std::size_t checked = 0;
+  for (int k = 0; k <= 600; ++k) {
+    const TimeNs until = k * kStep;
+    std::vector<Point> window;
+    for (const Point& p : series) {
+      if (p.time >= until - kWidth && p.time < until) window.push_back(p);
+    }
+    if (k == 0 || k == 350) {
+      sliding.reset(window);  // a fresh start, as after a gap
+    } else {
+      Point newest{until - kStep, kNaN};
+      for (const Point& p : series) {
+        if (p.time == until - kStep) newest = p;
+      }
+      sliding.slide(newest, until - kWidth);
+    }
+    for (const auto direction : {DetectionSpec::Direction::up, DetectionSpec::Direction::down}) {
+      const Robust want = baseline_of(window, direction);
+      const Robust got = sliding.baseline(direction);
+      if (std::isnan(want.median)) {
+        EXPECT_TRUE(std::isnan(got.median)) << "step " << k;
+        continue;
+      }
+      EXPECT_EQ(got.median, want.median) << "step " << k;
+      EXPECT_EQ(got.mad, want.mad) << "step " << k;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 1000u);
 }
 
 TEST(Detector, BaselineNeedsEnoughHistory) {
