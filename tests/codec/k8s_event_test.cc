@@ -1046,6 +1046,28 @@ TEST(K8sEventEncoding, WritesAnEventsApiObjectWithAReasonFromTheTable) {
   EXPECT_EQ(c.events[0].time, at("2024-05-01T12:00:00.123456Z"));
 }
 
+TEST(K8sEventEncoding, AnAutoscalersScaleUpIsASuccessfulRescaleWhoseFiguresReadBack) {
+  // The simulator's HPA events say "New size: N; reason: ...": written as
+  // the HPA's SuccessfulRescale, the Kubernetes fields alone (without the
+  // eventlens annotations) give back the type and the new size.
+  Event e = varied_events().front();
+  e.attributes.clear();
+  e.message = "New size: 6; reason: cpu resource utilization (percentage of request) above target";
+  std::string line;
+  encode_k8s_watch_line(e, line);
+  EXPECT_NE(line.find(R"("reason":"SuccessfulRescale")"), std::string::npos) << line;
+  const std::size_t ann = line.find(R"("annotations":)");
+  const std::size_t metadata_end = line.find(R"(,"eventTime")") - 1;
+  const auto c = decode_k8s(line.substr(0, ann - 1) + line.substr(metadata_end));
+  ASSERT_EQ(c.events.size(), 1u) << c.describe();
+  EXPECT_EQ(c.events[0].type, "scale_up");
+  std::int64_t to = 0;
+  for (const auto& [k, v] : c.events[0].attributes) {
+    if (k == "to_replicas") to = std::get<std::int64_t>(v);
+  }
+  EXPECT_EQ(to, 6);
+}
+
 TEST(K8sEventDecoder, ReusesOneDecoderAcrossPayloads) {
   K8sEventDecoder decoder;
   Collected a, b;
