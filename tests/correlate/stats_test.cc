@@ -386,7 +386,7 @@ TEST(Forecast, AForecasterGivenItsHistoryVectorForecastsTheSame) {
   const std::vector<Point> recent = daily_history(2);
   std::vector<Point> messy = recent;
   std::swap(messy[10], messy[11]);
-  messy.push_back({messy[40].time + 1, kNaN});
+  messy.push_back({messy[12].time + 1, kNaN});  // out of order, and no value
   const TimeNs end = kT0 + 26 * kHourNs;
   for (const std::vector<Point>& history : {recent, messy}) {
     Forecaster from_span{std::span<const Point>(history)};
