@@ -361,12 +361,10 @@ std::vector<SpanEvidence> top_spans(const EnrichInput& in, StringId service, Tim
 }
 
 void collect_spans(const EnrichInput& in, StringId service, TimeNs from, TimeNs to, EnrichedEvent& out) {
-  if (in.memo == nullptr) {
-    out.spans = top_spans(in, service, from, to);
-    return;
-  }
-  out.spans = memoized(MemoAccess::spans(*in.memo), {service, 0, {from, to, 0, 0, 0}},
-                       [&] { return top_spans(in, service, from, to); });
+  const auto compute = [&] {
+    return std::make_shared<const std::vector<SpanEvidence>>(top_spans(in, service, from, to));
+  };
+  out.spans = in.memo == nullptr ? compute() : memoized(MemoAccess::spans(*in.memo), {service, 0, {from, to, 0, 0, 0}}, compute);
 }
 
 // Up to this many related events, the nearest in time first.

@@ -72,7 +72,7 @@ class EnrichMemo {
   std::unordered_map<Key, SignalImpact, KeyHash> impacts_;
   std::unordered_map<Key, Forecaster, KeyHash> forecasters_;
   std::unordered_map<Key, ServiceDeviation, KeyHash> deviations_;
-  std::unordered_map<Key, std::vector<SpanEvidence>, KeyHash> spans_;
+  std::unordered_map<Key, std::shared_ptr<const std::vector<SpanEvidence>>, KeyHash> spans_;
   std::unordered_map<Key, std::vector<LogGroup>, KeyHash> logs_;
   std::unordered_map<Key, std::vector<NearbyEvent>, KeyHash> nearby_;
   std::unordered_map<stream::StringId, std::vector<stream::StringId>> neighbours_;

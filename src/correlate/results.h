@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,7 +85,10 @@ struct EnrichedEvent {
   TimeNs window_after = 0;   // window end
   std::vector<SignalImpact> signals;
   std::vector<LogEvidence> logs;
-  std::vector<SpanEvidence> spans;
+  // The service's failing or slowest spans: the same for every event of the
+  // service whose windows read the same steps, so shared between their
+  // records rather than copied into each (null: none).
+  std::shared_ptr<const std::vector<SpanEvidence>> spans;
   std::vector<RelatedEvent> related;
   Verdict verdict;
 };

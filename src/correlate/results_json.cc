@@ -154,7 +154,8 @@ void append_enriched_json(std::string& out, const EnrichedEvent& e) {
 
   w.key("spans");
   w.begin_array();
-  for (const SpanEvidence& s : e.spans) {
+  static const std::vector<SpanEvidence> kNoSpans;
+  for (const SpanEvidence& s : e.spans ? *e.spans : kNoSpans) {
     w.begin_object();
     w.field("name", s.name);
     w.field("trace_id", s.trace_id);
