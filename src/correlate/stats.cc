@@ -148,8 +148,7 @@ double hodges_lehmann(std::span<const double> before_sorted, std::span<const dou
   std::vector<double> reduced_before, reduced_after;
   const auto before = order_statistics(before_sorted, kHodgesLehmannMaxSide, reduced_before);
   const auto after = order_statistics(after_sorted, kHodgesLehmannMaxSide, reduced_after);
-  thread_local std::vector<double> differences;
-  differences.clear();
+  std::vector<double> differences;
   differences.reserve(before.size() * after.size());
   for (const double a : after) {
     for (const double b : before) differences.push_back(a - b);
@@ -352,10 +351,6 @@ Forecast forecast_last_level(std::span<const Point> sorted) {
   return band_around(r.median, r.mad, 1.0, "last_level");
 }
 
-}  // namespace
-
-namespace {
-
 // The k-th and (k+1)-th smallest (0-based) of the n NaN-free values at `in`,
 // exactly (the second is +inf when k + 1 == n). Quickselect that copies each
 // pass's two sides into scratch buffers without branching on the data:
@@ -364,7 +359,12 @@ namespace {
 // take 1.2 us here against 4.3 us). The pivot, the median of five spread
 // values, is always one of the values, so every pass removes at least it.
 std::pair<double, double> kth_and_next(const double* in, std::size_t n, std::size_t k) {
-  thread_local std::vector<double> scratch;
+  // The scratch of everyday sizes is kept per thread; a rare huge input (a
+  // Hodges–Lehmann shift of long windows) gets its own, given back after.
+  constexpr std::size_t kKeptScratch = 1 << 14;
+  thread_local std::vector<double> kept;
+  std::vector<double> once;
+  std::vector<double>& scratch = 4 * n <= kKeptScratch ? kept : once;
   if (scratch.size() < 4 * n) scratch.resize(4 * n);
   double* sides[2][2] = {{scratch.data(), scratch.data() + n}, {scratch.data() + 2 * n, scratch.data() + 3 * n}};
   int pass = 0;

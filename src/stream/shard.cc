@@ -576,12 +576,16 @@ void Shard::expire_series() {
   }
 }
 
+std::pair<std::int64_t, std::int64_t> Shard::history_steps(const Signal& sig, TimeNs from, TimeNs to) const {
+  const std::int64_t first = floor_div(from + config_.step - 1, config_.step);
+  const std::int64_t last = std::min(floor_div(to + config_.step - 1, config_.step) - 1, sig.newest_step);
+  return {std::max(first, sig.newest_step - history_len_ + 1), last};
+}
+
 void Shard::signal_points(SignalId id, TimeNs from, TimeNs to, std::vector<Point>& out) const {
   const Signal& sig = signals_[id];
   if (!sig.has_history) return;
-  std::int64_t first = floor_div(from + config_.step - 1, config_.step);
-  const std::int64_t last = std::min(floor_div(to + config_.step - 1, config_.step) - 1, sig.newest_step);
-  first = std::max(first, sig.newest_step - history_len_ + 1);
+  const auto [first, last] = history_steps(sig, from, to);
   for (std::int64_t k = first; k <= last; ++k) {
     const float v = sig.history[static_cast<std::size_t>(k % history_len_)];
     if (!std::isnan(v)) out.push_back({k * config_.step, v});
@@ -591,9 +595,7 @@ void Shard::signal_points(SignalId id, TimeNs from, TimeNs to, std::vector<Point
 double Shard::signal_mean(SignalId id, TimeNs from, TimeNs to) const {
   const Signal& sig = signals_[id];
   if (!sig.has_history) return std::numeric_limits<double>::quiet_NaN();
-  std::int64_t first = floor_div(from + config_.step - 1, config_.step);
-  const std::int64_t last = std::min(floor_div(to + config_.step - 1, config_.step) - 1, sig.newest_step);
-  first = std::max(first, sig.newest_step - history_len_ + 1);
+  const auto [first, last] = history_steps(sig, from, to);
   double sum = 0;
   std::size_t n = 0;
   for (std::int64_t k = first; k <= last; ++k) {

@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "model/records.h"
@@ -222,6 +223,8 @@ class Shard {
   void write_series(Series& s, std::int64_t step, float value);
   float series_slot(const Series& s, std::int64_t step) const;
   double compute_signal(const Signal& sig, std::int64_t step) const;
+  // The steps of `sig`'s history that start in [from, to): [first, last].
+  std::pair<std::int64_t, std::int64_t> history_steps(const Signal& sig, TimeNs from, TimeNs to) const;
   void remember_span(const Span& s, StringId service);
 
   StreamConfig config_;
