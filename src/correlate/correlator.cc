@@ -211,10 +211,11 @@ void Correlator::detect(TimeNs step_start) {
     const stream::SignalSpec& spec = shard.spec(sig);
     const DetectionSpec* d = detection_for(spec.role);
     if (d == nullptr) continue;
-    // The baseline window [step_start - baseline_window, step_start) moves
-    // on by the step before this one, or is read afresh.
+    // The baseline window [step_start - baseline_window, step_start) (what
+    // the signal's history still holds of it) moves on by the step before
+    // this one, or is read afresh.
     Baseline& b = baselines_[sig];
-    const TimeNs from = step_start - config_.baseline_window;
+    const TimeNs from = std::max(step_start - config_.baseline_window, shard.history_from());
     if (b.until == step_start - step) {
       b.window.slide({step_start - step, shard.signal_value(sig, step_start - step)}, from);
     } else {

@@ -121,6 +121,9 @@ class Shard {
   TimeNs watermark() const { return watermark_.current(); }
   // Steps that start before this are final.
   TimeNs final_until() const { return final_until_step_ * config_.step; }
+  // The oldest step whose final value signals still keep (older ones have
+  // been overwritten: signal_points leaves them out).
+  TimeNs history_from() const { return (final_until_step_ - history_len_) * config_.step; }
   TimeNs step_of(TimeNs t) const { return floor_div(t, config_.step) * config_.step; }
   const ShardCounters& counters() const { return counters_; }
   Interner& strings() { return strings_; }
