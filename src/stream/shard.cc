@@ -637,9 +637,8 @@ void Shard::series_points(SeriesId id, TimeNs from, TimeNs to, std::vector<Point
 std::size_t Shard::state_bytes() const {
   std::size_t bytes = sizeof(*this);
   bytes += series_.capacity() * sizeof(Series) + ring_pool_.capacity() * sizeof(float);
-  // unordered_map: a node per entry (key, value, next pointer, cached hash) plus its bucket.
-  bytes += series_index_.size() * (sizeof(SeriesKey) + sizeof(SeriesId) + 2 * sizeof(void*) + sizeof(std::size_t));
-  bytes += series_index_.bucket_count() * sizeof(void*);
+  // flat_hash_map: a slot (key and value) and a control byte per capacity.
+  bytes += series_index_.capacity() * (sizeof(decltype(series_index_)::value_type) + 1);
   for (const Signal& sig : signals_) {
     bytes += sizeof(Signal) + sig.members.capacity() * sizeof(SeriesId) + sig.history.capacity() * sizeof(float);
   }

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "model/records.h"
 #include "model/result.h"
 #include "stream/config.h"
@@ -241,7 +243,7 @@ class Shard {
   Interner strings_;
 
   std::unordered_map<std::string_view, std::vector<NameRoute>> routes_;
-  std::unordered_map<SeriesKey, SeriesId, SeriesKeyHash> series_index_;
+  absl::flat_hash_map<SeriesKey, SeriesId, SeriesKeyHash> series_index_;
   std::vector<Series> series_;
   std::vector<SeriesId> free_series_;
   std::vector<float> ring_pool_;
@@ -256,7 +258,7 @@ class Shard {
   // that has not arrived yet; two generations, swapped every series_ttl, so
   // memory stays bounded without per-entry timestamps.
   struct SpanGeneration {
-    std::unordered_map<std::uint64_t, StringId> services;
+    absl::flat_hash_map<std::uint64_t, StringId> services;
     std::unordered_multimap<std::uint64_t, StringId> orphans;  // parent span -> child service
   };
   std::array<SpanGeneration, 2> span_generations_;

@@ -155,10 +155,11 @@ void Shard::save(StateWriter& out) const {
   // changes these sizes. Whoever adds one saves and loads it here (and in
   // config_fingerprint for a setting), bumps kStateFormatVersion, then the
   // size; a resumed run would otherwise silently differ from one that never
-  // stopped. (1120: the interner's last-id cache, which needs no saving.)
-  static_assert(sizeof(Shard) == 1120 && sizeof(StreamConfig) == 128 && sizeof(SignalSpec) == 152,
+  // stopped. (The interner's last-id cache needs no saving; 1072 and 96:
+  // the maps became absl::flat_hash_map, same contents.)
+  static_assert(sizeof(Shard) == 1072 && sizeof(StreamConfig) == 128 && sizeof(SignalSpec) == 152,
                 "Shard changed: update shard_checkpoint.cc");
-  static_assert(sizeof(Series) == 72 && sizeof(Signal) == 72 && sizeof(SpanGeneration) == 112,
+  static_assert(sizeof(Series) == 72 && sizeof(Signal) == 72 && sizeof(SpanGeneration) == 96,
                 "Shard's series, signals or span generations changed: update shard_checkpoint.cc");
   static_assert(sizeof(ServiceContext) == 152 && sizeof(LogEntry) == 88 && sizeof(SpanEntry) == 120 &&
                     sizeof(EventEntry) == 144 && sizeof(ShardCounters) == 72 && sizeof(WatermarkTracker) == 48,
