@@ -146,6 +146,56 @@ TEST(TheilSen, SubsamplesLongSeriesAndKeepsTheSlope) {
   EXPECT_TRUE(std::isnan(theil_sen_slope(series({1, kNaN}))));
 }
 
+TEST(TheilSen, EqualsTheMedianOfAllPairwiseSlopesOnEvenAndUnevenTimes) {
+  // Against the definition, computed the slow way: on an even step (one
+  // division per pair, times per distance), on uneven times, with repeated
+  // times, and above kTheilSenMaxPoints (the evenly spaced subsample).
+  std::uint64_t state = 99;
+  auto next = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>((state >> 33) % 1000);
+  };
+  const auto reference = [](std::vector<Point> pts) {
+    if (pts.size() > kTheilSenMaxPoints) {
+      std::vector<Point> sample;
+      for (std::size_t k = 0; k < kTheilSenMaxPoints; ++k) {
+        sample.push_back(pts[k * (pts.size() - 1) / (kTheilSenMaxPoints - 1)]);
+      }
+      pts = sample;
+    }
+    std::vector<double> slopes;
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+      for (std::size_t j = i + 1; j < pts.size(); ++j) {
+        if (pts[j].time == pts[i].time) continue;
+        slopes.push_back((pts[j].value - pts[i].value) /
+                         (static_cast<double>(pts[j].time - pts[i].time) / static_cast<double>(kNanosPerSecond)));
+      }
+    }
+    std::sort(slopes.begin(), slopes.end());
+    const std::size_t n = slopes.size();
+    if (n == 0) return kNaN;
+    return n % 2 == 1 ? slopes[n / 2] : slopes[n / 2 - 1] + 0.5 * (slopes[n / 2] - slopes[n / 2 - 1]);
+  };
+  for (const std::size_t n : {2u, 7u, 20u, 30u, 31u, 45u, 120u}) {
+    for (int shape = 0; shape < 3; ++shape) {
+      std::vector<Point> pts;
+      TimeNs t = kT0;
+      for (std::size_t i = 0; i < n; ++i) {
+        pts.push_back({t, next() / 7});
+        // even 15 s; uneven 1-20 s; uneven with repeats (0-2 s)
+        t += shape == 0 ? 15 * kNanosPerSecond
+                        : static_cast<TimeNs>(shape == 1 ? 1 + next() / 50 : next() / 400) * kNanosPerSecond;
+      }
+      const double want = reference(pts);
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(theil_sen_slope(pts))) << "n " << n << " shape " << shape;
+      } else {
+        EXPECT_DOUBLE_EQ(theil_sen_slope(pts), want) << "n " << n << " shape " << shape;
+      }
+    }
+  }
+}
+
 TEST(Lag1Autocorrelation, MatchesTheDefinition) {
   // Hand: deviations -2 -1 0 1 2; lagged products 2 + 0 + 0 + 2 = 4; squares 10.
   EXPECT_DOUBLE_EQ(lag1_autocorrelation(series({1, 2, 3, 4, 5})), 0.4);
