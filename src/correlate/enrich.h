@@ -24,10 +24,9 @@ namespace eventlens::correlate {
 // dependency's deviation and the service's evidence (its log templates, its
 // slowest spans, the events around it) is computed once: an event storm (a
 // rollout, a node failure evicting thirty pods) costs little more than one
-// event. A cache only, never saved:
-// enrich() forgets it whenever the shard has read a record or finalized a
-// step since, or the graph has changed, and the output is the same with or
-// without it.
+// event. A cache only, never saved: enrich() forgets it whenever the shard
+// has read a record or finalized a step since, or the graph has changed, and
+// the output is the same with or without it.
 class EnrichMemo {
  public:
   struct Key {
