@@ -114,6 +114,11 @@ void Correlator::on_step(TimeNs step_start) {
   std::erase_if(pending_, [&](const std::unique_ptr<Pending>& p) { return p->due <= final_until; });
 }
 
+Robust Correlator::detection_baseline(stream::SignalId signal, DetectionSpec::Direction direction) const {
+  if (signal >= baselines_.size() || baselines_[signal].until == stream::kNoTime) return {kNaN, kNaN};
+  return baselines_[signal].window.baseline(direction);
+}
+
 void Correlator::finalize(Pending& p) {
   std::optional<ProvisioningOutcome> outcome;
   if (p.provisioning_request) {

@@ -53,6 +53,11 @@ class Correlator : public stream::ShardObserver {
   // Aggregates ordered by (service, type).
   const std::map<std::pair<std::string, std::string>, ImpactAggregate>& aggregates() const { return aggregates_; }
   std::uint64_t incidents_opened() const { return incidents_opened_; }
+  // The baseline the last final step of `signal` was judged against (what
+  // baseline_of gives over the baseline window before that step); NaN for a
+  // signal detection does not watch or has not seen yet. For diagnostics
+  // and tests.
+  Robust detection_baseline(stream::SignalId signal, DetectionSpec::Direction direction) const;
   std::uint64_t enriched_final() const { return enriched_final_; }
 
   // Checkpoints.

@@ -13,28 +13,11 @@
 #include "correlate/enrich.h"
 #include "correlate/graph.h"
 #include "correlate/results_json.h"
-#include "simulate/record_sink.h"
-#include "simulate/scenario.h"
-#include "simulate/simulator.h"
 #include "stream/shard.h"
+#include "support/simulated.h"
 
 namespace eventlens::correlate {
 namespace {
-
-struct CollectingSink final : simulate::RecordSink {
-  std::vector<Record> records;
-  void event(const Event& e) override {
-    records.emplace_back(e);
-    Event twin = e;
-    twin.id += "-twin";
-    twin.time += kNanosPerSecond;
-    records.emplace_back(std::move(twin));
-  }
-  void metric(const MetricSample& m) override { records.emplace_back(m); }
-  void log(const LogRecord& l) override { records.emplace_back(l); }
-  void span(const Span& s) override { records.emplace_back(s); }
-  Status close() override { return ok_status(); }
-};
 
 // Enriches every event twice, with the memo and without, when it arrives
 // and once its after window is final, and counts the records that differ.
@@ -87,20 +70,21 @@ class TwinEnricher final : public stream::ShardObserver {
 };
 
 void expect_same_with_and_without_memo(const char* scenario, std::uint64_t seed) {
-  auto spec = simulate::builtin_scenario(scenario);
-  ASSERT_TRUE(spec.ok());
-  CollectingSink sink;
-  simulate::SimulationOptions options;
-  options.seed = seed;
-  options.duration_s = 3 * 3600;
-  ASSERT_TRUE(simulate::run_simulation(*spec, options, sink).ok());
+  // Every event comes twice, a second apart.
+  const std::vector<Record> records =
+      test::simulated_records(scenario, seed, 3 * 3600, [](const Event& e, std::vector<Record>& out) {
+        Event twin = e;
+        twin.id += "-twin";
+        twin.time += kNanosPerSecond;
+        out.emplace_back(std::move(twin));
+      });
 
   const Config config = default_config();
   TwinEnricher twin(config);
   stream::Shard shard(config.stream, twin);
   twin.attach(shard);
   const std::size_t input = shard.add_input();
-  for (const Record& r : sink.records) shard.push(input, r);
+  for (const Record& r : records) shard.push(input, r);
   shard.flush();
 
   EXPECT_GE(twin.finals, 40u) << scenario;

@@ -1,0 +1,47 @@
+// The records of a built-in scenario's simulation, for tests that run the
+// engine over a whole simulated cluster.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/records.h"
+#include "simulate/record_sink.h"
+#include "simulate/scenario.h"
+#include "simulate/simulator.h"
+
+namespace eventlens::test {
+
+// The records in the order the simulator writes them (one input); after each
+// event, `after_event` may append more (a twin a second later, say).
+inline std::vector<Record> simulated_records(const std::string& scenario, std::uint64_t seed, int duration_s,
+                                             std::function<void(const Event&, std::vector<Record>&)> after_event = {}) {
+  struct Collect final : simulate::RecordSink {
+    std::vector<Record> records;
+    std::function<void(const Event&, std::vector<Record>&)> after;
+    void event(const Event& e) override {
+      records.emplace_back(e);
+      if (after) after(e, records);
+    }
+    void metric(const MetricSample& m) override { records.emplace_back(m); }
+    void log(const LogRecord& l) override { records.emplace_back(l); }
+    void span(const Span& s) override { records.emplace_back(s); }
+    Status close() override { return ok_status(); }
+  } sink;
+  sink.after = std::move(after_event);
+  auto spec = simulate::builtin_scenario(scenario);
+  EXPECT_TRUE(spec.ok()) << scenario;
+  if (!spec.ok()) return {};
+  simulate::SimulationOptions options;
+  options.seed = seed;
+  options.duration_s = duration_s;
+  EXPECT_TRUE(simulate::run_simulation(*spec, options, sink).ok());
+  return std::move(sink.records);
+}
+
+}  // namespace eventlens::test
