@@ -1038,13 +1038,7 @@ void encode_k8s_watch_line(const Event& e, std::string& out) {
   w.field_if_set("reportingInstance", string_attribute(e, "k8s.reporting_instance"));
   w.field_if_set("action", string_attribute(e, "k8s.action"));
   const std::string_view reason = string_attribute(e, "k8s.reason");
-  // A scaling event in the HPA's words ("New size: N; reason: ...") is its
-  // SuccessfulRescale, not the deployment controller's ScalingReplicaSet
-  // ("Scaled up replica set ..."): each reason has its message's form.
-  const bool from_autoscaler = (e.type == "scale_up" || e.type == "scale_down") && e.message.starts_with("New size:");
-  w.field("reason", !reason.empty()    ? std::string(reason)
-                    : from_autoscaler ? std::string("SuccessfulRescale")
-                                      : internal::reason_for_type(e.type));
+  w.field("reason", !reason.empty() ? std::string(reason) : internal::reason_for_type(e.type, e.message));
 
   // The object the event is about says where the pod or node is: the decoder
   // reads them back from it.

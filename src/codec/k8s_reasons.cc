@@ -318,7 +318,9 @@ void snake_case(std::string_view reason, std::string& out) {
   if (out.empty()) out = "unknown";
 }
 
-std::string reason_for_type(std::string_view type) {
+std::string reason_for_type(std::string_view type, std::string_view message) {
+  // Each scaling reason has its message's form: the HPA's is "New size: ...".
+  if ((type == "scale_up" || type == "scale_down") && message.starts_with("New size:")) return "SuccessfulRescale";
   for (const auto& tr : kEncoderReasons) {
     if (tr.type == type) return std::string(tr.reason);
   }

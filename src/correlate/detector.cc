@@ -13,6 +13,15 @@ namespace {
 // not the spread of levels: an earlier surge in the history widens the MAD
 // until a new one no longer stands out, while the noise between neighbouring
 // steps stays what a shift is measured against.
+// The baseline's level: the median, or for drops the 10th percentile (the
+// end of a surge of traffic is not a drop).
+double level_quantile(DetectionSpec::Direction direction) {
+  return direction == DetectionSpec::Direction::down ? 0.10 : 0.5;
+}
+
+// The step-to-step noise from the median absolute successive difference.
+double noise_of_median_difference(double median_difference) { return median_difference / std::sqrt(2.0); }
+
 double present_values_and_noise(std::span<const Point> history, std::vector<double>& values) {
   values.clear();
   values.reserve(history.size());
@@ -23,7 +32,7 @@ double present_values_and_noise(std::span<const Point> history, std::vector<doub
   std::vector<double> diffs;
   diffs.reserve(values.size());
   for (std::size_t i = 1; i < values.size(); ++i) diffs.push_back(std::fabs(values[i] - values[i - 1]));
-  return quantile_of(diffs, 0.5) / std::sqrt(2.0);
+  return noise_of_median_difference(quantile_of(diffs, 0.5));
 }
 
 }  // namespace
@@ -32,15 +41,15 @@ Robust baseline_of(std::span<const Point> history, DetectionSpec::Direction dire
   std::vector<double> values;
   const double noise = present_values_and_noise(history, values);
   if (std::isnan(noise)) return {kNaN, kNaN};
-  return {quantile_of(values, direction == DetectionSpec::Direction::down ? 0.10 : 0.5), noise};
+  return {quantile_of(values, level_quantile(direction)), noise};
 }
 
 Baselines baselines_of(std::span<const Point> history) {
   std::vector<double> values;
   const double noise = present_values_and_noise(history, values);
   if (std::isnan(noise)) return {{kNaN, kNaN}, {kNaN, kNaN}};
-  const double median = quantile_of(values, 0.5);
-  return {{median, noise}, {quantile_of(values, 0.10), noise}};
+  const double up = quantile_of(values, level_quantile(DetectionSpec::Direction::up));
+  return {{up, noise}, {quantile_of(values, level_quantile(DetectionSpec::Direction::down)), noise}};
 }
 
 namespace {
@@ -88,8 +97,8 @@ void SlidingBaseline::slide(const Point& newest, TimeNs from) {
 
 Robust SlidingBaseline::baseline(DetectionSpec::Direction direction) const {
   if (sorted_values_.size() < kMinBaselinePoints) return {kNaN, kNaN};
-  const double noise = quantile_of_sorted(sorted_noise_, 0.5) / std::sqrt(2.0);
-  return {quantile_of_sorted(sorted_values_, direction == DetectionSpec::Direction::down ? 0.10 : 0.5), noise};
+  const double noise = noise_of_median_difference(quantile_of_sorted(sorted_noise_, 0.5));
+  return {quantile_of_sorted(sorted_values_, level_quantile(direction)), noise};
 }
 
 Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& baseline) {

@@ -30,15 +30,18 @@ constexpr std::size_t kLevelPoints = 5;
 // is reduced to as many evenly spaced order statistics (<= 250k pairs).
 constexpr std::size_t kHodgesLehmannMaxSide = 500;
 
-// The points with a value, in time order (stable: equal times keep theirs).
-std::vector<Point> present_in_time_order(std::span<const Point> points) {
-  std::vector<Point> out;
-  out.reserve(points.size());
-  for (const Point& p : points) {
-    if (!std::isnan(p.value)) out.push_back(p);
-  }
+// Keeps the points with a value, in time order (stable: equal times keep
+// theirs), in place.
+void keep_present_in_time_order(std::vector<Point>& points) {
+  std::erase_if(points, [](const Point& p) { return std::isnan(p.value); });
   const auto by_time = [](const Point& a, const Point& b) { return a.time < b.time; };
-  if (!std::is_sorted(out.begin(), out.end(), by_time)) std::stable_sort(out.begin(), out.end(), by_time);
+  if (!std::is_sorted(points.begin(), points.end(), by_time)) std::stable_sort(points.begin(), points.end(), by_time);
+}
+
+// The same, copied.
+std::vector<Point> present_in_time_order(std::span<const Point> points) {
+  std::vector<Point> out(points.begin(), points.end());
+  keep_present_in_time_order(out);
   return out;
 }
 
@@ -55,6 +58,18 @@ double seconds_between(TimeNs earlier, TimeNs later) {
   return static_cast<double>(later - earlier) / static_cast<double>(kNanosPerSecond);
 }
 
+// The gap between the times of points in time order when every gap is the
+// same and positive (a signal on its step); 0 otherwise or below 2 points.
+TimeNs even_gap(std::span<const Point> sorted) {
+  if (sorted.size() < 2) return 0;
+  const TimeNs gap = sorted[1].time - sorted[0].time;
+  if (gap <= 0) return 0;
+  for (std::size_t i = 2; i < sorted.size(); ++i) {
+    if (sorted[i].time - sorted[i - 1].time != gap) return 0;
+  }
+  return gap;
+}
+
 // Theil–Sen over points that are already NaN-free and in time order, on at
 // most `max_points` of them.
 double theil_sen_sorted(std::span<const Point> points, std::size_t max_points) {
@@ -67,9 +82,7 @@ double theil_sen_sorted(std::span<const Point> points, std::size_t max_points) {
   // On an even step (a signal's usual shape) the time between two points
   // depends only on how many steps apart they are: computed once per
   // distance, the loop over pairs is a subtraction and a division.
-  const TimeNs gap = points[1].time - points[0].time;
-  bool even = gap > 0;
-  for (std::size_t i = 2; even && i < points.size(); ++i) even = points[i].time - points[i - 1].time == gap;
+  const TimeNs gap = even_gap(points);
   // Above max_points, an evenly spaced subsample by position, both ends
   // kept: k (n-1) / (m-1).
   const std::size_t m = std::min(points.size(), max_points);
@@ -80,7 +93,7 @@ double theil_sen_sorted(std::span<const Point> points, std::size_t max_points) {
     values[k] = points[at].value;
     steps[k] = at;
   }
-  if (even) {
+  if (gap > 0) {
     seconds.resize(points.size());
     for (std::size_t d = 0; d < points.size(); ++d) seconds[d] = seconds_between(0, static_cast<TimeNs>(d) * gap);
     slopes.resize(m * (m - 1) / 2);
@@ -301,12 +314,7 @@ std::vector<TimeNs> window_steps(TimeNs from, TimeNs to, TimeNs step) {
 // The median positive spacing of sorted points; 0 when all times are equal.
 TimeNs median_spacing(std::span<const Point> sorted) {
   // Signals come on a fixed step: when every gap is the same, that is it.
-  if (sorted.size() >= 2) {
-    const TimeNs first_gap = sorted[1].time - sorted[0].time;
-    bool even = first_gap > 0;
-    for (std::size_t i = 2; even && i < sorted.size(); ++i) even = sorted[i].time - sorted[i - 1].time == first_gap;
-    if (even) return first_gap;
-  }
+  if (const TimeNs gap = even_gap(sorted); gap > 0) return gap;
   std::vector<double> gaps;
   gaps.reserve(sorted.size());
   for (std::size_t i = 1; i < sorted.size(); ++i) {
@@ -406,16 +414,28 @@ std::pair<double, double> kth_and_next(const double* in, std::size_t n, std::siz
   return {tail[k], k + 1 < n ? tail[k + 1] : above};
 }
 
+// Where the q-quantile of n sorted values lies (Hyndman–Fan type 7): between
+// order statistics lo and lo + 1, `fraction` of the way.
+struct QuantilePosition {
+  std::size_t lo;
+  double fraction;
+};
+QuantilePosition quantile_position(std::size_t n, double q) {
+  const double h = static_cast<double>(n - 1) * std::clamp(q, 0.0, 1.0);
+  const auto lo = static_cast<std::size_t>(std::floor(h));
+  return {lo, lo + 1 >= n ? 0.0 : h - static_cast<double>(lo)};
+}
+
+double interpolate(double x_lo, double x_hi, double fraction) {
+  return fraction == 0 ? x_lo : x_lo + fraction * (x_hi - x_lo);
+}
+
 }  // namespace
 
 double quantile_of_sorted(std::span<const double> sorted, double q) {
-  const std::size_t n = sorted.size();
-  if (n == 0 || std::isnan(q)) return kNaN;
-  const double h = static_cast<double>(n - 1) * std::clamp(q, 0.0, 1.0);
-  const auto lo = static_cast<std::size_t>(std::floor(h));
-  const double fraction = h - static_cast<double>(lo);
-  if (fraction == 0 || lo + 1 >= n) return sorted[lo];
-  return sorted[lo] + fraction * (sorted[lo + 1] - sorted[lo]);
+  if (sorted.empty() || std::isnan(q)) return kNaN;
+  const auto [lo, fraction] = quantile_position(sorted.size(), q);
+  return interpolate(sorted[lo], fraction == 0 ? 0.0 : sorted[lo + 1], fraction);
 }
 
 double quantile_of(std::vector<double>& values, double q) {
@@ -423,12 +443,9 @@ double quantile_of(std::vector<double>& values, double q) {
   const auto end = std::partition(values.begin(), values.end(), [](double v) { return !std::isnan(v); });
   const auto n = static_cast<std::size_t>(end - values.begin());
   if (n == 0) return kNaN;
-  const double h = static_cast<double>(n - 1) * std::clamp(q, 0.0, 1.0);
-  const auto lo = static_cast<std::size_t>(std::floor(h));
+  const auto [lo, fraction] = quantile_position(n, q);
   const auto [x_lo, x_hi] = kth_and_next(values.data(), n, lo);
-  const double fraction = h - static_cast<double>(lo);
-  if (fraction == 0 || lo + 1 >= n) return x_lo;
-  return x_lo + fraction * (x_hi - x_lo);
+  return interpolate(x_lo, x_hi, fraction);
 }
 
 WindowSample window_sample(std::span<const Point> points) {
@@ -546,11 +563,8 @@ Forecaster::Forecaster(std::span<const Point> history)
   step_ = median_spacing(sorted_);
 }
 
-Forecaster::Forecaster(std::vector<Point>&& history) : fit_(std::make_unique<Fit>()) {
-  const bool clean = std::none_of(history.begin(), history.end(), [](const Point& p) { return std::isnan(p.value); }) &&
-                     std::is_sorted(history.begin(), history.end(),
-                                    [](const Point& a, const Point& b) { return a.time < b.time; });
-  sorted_ = clean ? std::move(history) : present_in_time_order(history);
+Forecaster::Forecaster(std::vector<Point>&& history) : sorted_(std::move(history)), fit_(std::make_unique<Fit>()) {
+  keep_present_in_time_order(sorted_);
   step_ = median_spacing(sorted_);
 }
 

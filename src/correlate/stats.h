@@ -151,8 +151,8 @@ Forecast forecast_mean(std::span<const Point> history, TimeNs from, TimeNs to);
 class Forecaster {
  public:
   explicit Forecaster(std::span<const Point> history);
-  // The same, keeping `history`'s storage when it is NaN-free and in time
-  // order already (a signal's points are).
+  // The same, taking `history`'s storage and cleaning it in place (a
+  // signal's points need nothing) instead of copying it.
   explicit Forecaster(std::vector<Point>&& history);
   ~Forecaster();
   Forecaster(Forecaster&&) noexcept;

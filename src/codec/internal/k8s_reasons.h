@@ -43,9 +43,11 @@ bool is_known_reason(std::string_view reason);
 void snake_case(std::string_view reason, std::string& out);
 
 // Returns a Kubernetes reason for an eventlens type, for the encoder: the
-// table's reason when one maps onto the type, otherwise the type in
+// table's reason when one maps onto the type (a scale_up/scale_down in the
+// HPA's words, "New size: N; reason: ...", is its SuccessfulRescale rather
+// than the deployment controller's ScalingReplicaSet), otherwise the type in
 // CamelCase ("leader_election" -> "LeaderElection").
-std::string reason_for_type(std::string_view type);
+std::string reason_for_type(std::string_view type, std::string_view message = {});
 
 // Writes into `out` the service a Kubernetes object most likely belongs to
 // (see docs/k8s-reasons.md, "Service"): a Deployment's own name, a
