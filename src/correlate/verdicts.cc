@@ -95,7 +95,7 @@ std::optional<double> own_time(const EnrichInput& in, const std::string& service
 // it had. Added replicas count only once ready (pods pending for nodes add
 // nothing); removed ones are gone at once.
 struct ScalingCounterfactual {
-  double from_replicas = kNaN;   // what it had, as the event says
+  double from_replicas = kNaN;   // what it had: the event's from_replicas, else the ready replicas before it
   double after = kNaN;           // mean latency of the after window, as it was
   double counterfactual = kNaN;  // ... had the service kept its replicas
   double capacity_rps = kNaN;    // per ready replica
@@ -109,10 +109,10 @@ struct ScalingCounterfactual {
 // model: each step of the window, the measured latency plus the difference
 // of the queueing waits (M/M/c with the measured load and ready replicas,
 // plus a backlog where the load exceeds the capacity) on the replicas it had
-// and on those it has. The capacity of a replica is the
-// throughput per ready replica the autoscaler saw over the utilisation it
-// reported (replayed with its averaging window), or less where a backlog
-// showed the service serving all it could. The service time comes from the
+// and on those it has. The capacity of a replica is the throughput per ready
+// replica the autoscaler saw over the utilisation it reported (replayed with
+// its averaging window), or less where a backlog showed the service serving
+// all it could. The service time comes from the
 // spans of the after window (none: no model).
 std::optional<ScalingCounterfactual> scaling_counterfactual(const EnrichInput& in, const Event& e,
                                                             const WindowSpec& win, SignalId lat) {
