@@ -3,7 +3,7 @@
 // --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
-#include "cli/bench_inputs.h"
+#include "codec/bench_inputs.h"
 #include "codec/decoder.h"
 #include "codec/native_json.h"
 
@@ -32,17 +32,17 @@ void decode_bench(benchmark::State& state, std::unique_ptr<codec::Decoder> decod
 }
 
 void walk_bench(benchmark::State& state, const std::string& input, std::size_t records) {
-  for (auto _ : state) benchmark::DoNotOptimize(cli::simdjson_walk_lines(input));
+  for (auto _ : state) benchmark::DoNotOptimize(codec::simdjson_walk_lines(input));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * records));
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * input.size()));
 }
 
 const std::string& native_input() {
-  static const std::string s = cli::generate_native_events(kRecords);
+  static const std::string s = codec::generate_native_events(kRecords);
   return s;
 }
 const std::string& otlp_input() {
-  static const std::string s = cli::generate_otlp_metrics(kRecords);
+  static const std::string s = codec::generate_otlp_metrics(kRecords);
   return s;
 }
 

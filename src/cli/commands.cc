@@ -4,10 +4,12 @@
 
 #include <cstdio>
 
-#include "cli/bench_command.h"
 #include "cli/decode_command.h"
 #include "cli/evaluate_command.h"
 #include "cli/replay_command.h"
+#include "codec/decode_bench.h"
+#include "pipeline/engine_bench.h"
+#include "simulate/simulate_bench.h"
 #include "cli/simulate_command.h"
 
 #ifndef EVENTLENS_VERSION
@@ -36,7 +38,7 @@ int run(int argc, char** argv) {
                        "print per-file counts (records, rejected, skipped kinds) on stderr");
   decode_cmd->add_option("files", decode.files, "input files (- for stdin)")->required();
 
-  BenchDecodeOptions bench;
+  codec::BenchDecodeOptions bench;
   auto* bench_cmd = app.add_subcommand("bench", "Run built-in benchmarks");
   bench_cmd->require_subcommand(1);
   auto* bench_decode = bench_cmd->add_subcommand(
@@ -69,19 +71,19 @@ int run(int argc, char** argv) {
   ReplayCommandOptions replay;
   auto* replay_cmd = app.add_subcommand(
       "replay", "Run the whole pipeline over files: enriched events, incidents with ranked causes, dead letters");
-  replay_cmd->add_option("--events", replay.events, "event files (native JSON lines, k8s, CloudEvents)");
-  replay_cmd->add_option("--metrics", replay.metrics, "metric files (native JSON lines, OTLP JSON, Prometheus text)");
-  replay_cmd->add_option("--logs", replay.logs, "log files (native JSON lines, OTLP JSON)");
-  replay_cmd->add_option("--traces", replay.traces, "span files (native JSON lines, OTLP JSON)");
-  replay_cmd->add_option("--format", replay.format,
+  replay_cmd->add_option("--events", replay.spec.events, "event files (native JSON lines, k8s, CloudEvents)");
+  replay_cmd->add_option("--metrics", replay.spec.metrics, "metric files (native JSON lines, OTLP JSON, Prometheus text)");
+  replay_cmd->add_option("--logs", replay.spec.logs, "log files (native JSON lines, OTLP JSON)");
+  replay_cmd->add_option("--traces", replay.spec.traces, "span files (native JSON lines, OTLP JSON)");
+  replay_cmd->add_option("--format", replay.spec.format,
                          "native|cloudevents|k8s|otlp-logs|otlp-metrics|otlp-traces|prometheus|auto (per file)")
-      ->default_val(replay.format);
-  replay_cmd->add_option("--config", replay.config, "engine configuration (YAML, docs/engine-config.md)");
-  replay_cmd->add_option("--state", replay.state, "checkpoint directory: makes the run resumable");
-  replay_cmd->add_option("--checkpoint-every", replay.checkpoint_every, "records between checkpoints")
-      ->default_val(replay.checkpoint_every);
-  replay_cmd->add_option("--out", replay.out, "output directory")->required();
-  replay_cmd->add_flag("--provisional", replay.provisional, "also write the provisional enrichment of each event");
+      ->default_val(replay.spec.format);
+  replay_cmd->add_option("--config", replay.spec.config, "engine configuration (YAML, docs/engine-config.md)");
+  replay_cmd->add_option("--state", replay.spec.state, "checkpoint directory: makes the run resumable");
+  replay_cmd->add_option("--checkpoint-every", replay.spec.checkpoint_every, "records between checkpoints")
+      ->default_val(replay.spec.checkpoint_every);
+  replay_cmd->add_option("--out", replay.spec.out, "output directory")->required();
+  replay_cmd->add_flag("--provisional", replay.spec.provisional, "also write the provisional enrichment of each event");
   replay_cmd->add_flag("--quiet", replay.quiet, "no summary on stdout");
 
   EvaluateCommandOptions evaluate;
@@ -92,7 +94,7 @@ int run(int argc, char** argv) {
       ->required();
   evaluate_cmd->add_flag("--json", evaluate.json, "one JSON object instead of the table and the misses");
 
-  BenchSimulateOptions bench_sim;
+  simulate::BenchSimulateOptions bench_sim;
   auto* bench_simulate = bench_cmd->add_subcommand(
       "simulate", "Records/s that eventlens simulate writes to files, next to writing the same bytes alone");
   bench_simulate->add_flag("--json", bench_sim.json, "one JSON object per line");
@@ -101,7 +103,7 @@ int run(int argc, char** argv) {
   bench_simulate->add_option("--seed", bench_sim.seed, "random seed")->default_val(bench_sim.seed);
   bench_simulate->add_option("--runs", bench_sim.runs, "runs (the median is reported)")->default_val(bench_sim.runs);
 
-  BenchEngineOptions bench_engine_opts;
+  pipeline::BenchEngineOptions bench_engine_opts;
   auto* bench_engine = bench_cmd->add_subcommand(
       "engine", "Records/s through the stream engine next to decoding the same records; bytes of state per series");
   bench_engine->add_flag("--json", bench_engine_opts.json, "one JSON object per line");
@@ -133,12 +135,12 @@ int run(int argc, char** argv) {
   }
 
   if (decode_cmd->parsed()) return run_decode(decode);
-  if (bench_decode->parsed()) return run_bench_decode(bench);
+  if (bench_decode->parsed()) return codec::run_bench_decode(bench);
   if (simulate_cmd->parsed()) return run_simulate(simulate);
   if (replay_cmd->parsed()) return run_replay(replay);
   if (evaluate_cmd->parsed()) return run_evaluate(evaluate);
-  if (bench_simulate->parsed()) return run_bench_simulate(bench_sim);
-  if (bench_engine->parsed()) return run_bench_engine(bench_engine_opts);
+  if (bench_simulate->parsed()) return simulate::run_bench_simulate(bench_sim);
+  if (bench_engine->parsed()) return pipeline::run_bench_engine(bench_engine_opts);
   std::printf("eventlens %s\n", EVENTLENS_VERSION);
   return 0;
 }

@@ -1,26 +1,15 @@
-// `eventlens replay`: the whole pipeline over files, deterministically (same
-// input and configuration, byte-identical results), optionally resumable
-// from checkpoints in a state directory.
+// `eventlens replay`: the pipeline over files (pipeline/replay.h), with the
+// arguments and what is printed: a human summary on stdout, checkpoints and
+// refusals on stderr.
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <vector>
+#include "pipeline/replay.h"
 
 namespace eventlens::cli {
 
 struct ReplayCommandOptions {
-  std::vector<std::string> events;
-  std::vector<std::string> metrics;
-  std::vector<std::string> logs;
-  std::vector<std::string> traces;
-  std::string format = "auto";  // applies to every input; auto detects per file
-  std::string config;           // YAML; empty for the built-in defaults
-  std::string state;            // checkpoint directory; empty for none
-  std::string out;
-  bool provisional = false;     // also write provisional enrichments
-  bool quiet = false;           // no human summary on stdout
-  std::uint64_t checkpoint_every = 1'000'000;  // records between checkpoints (0: only the final one)
+  pipeline::ReplaySpec spec;
+  bool quiet = false;  // no human summary and no checkpoint lines
 };
 
 // Returns 0 on success, 2 on usage errors (no inputs, unreadable file, bad

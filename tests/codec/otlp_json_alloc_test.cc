@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "cli/bench_inputs.h"
+#include "codec/bench_inputs.h"
 #include "codec/otlp_json.h"
 #include "support/allocation_counter.h"
 
@@ -31,7 +31,7 @@ TEST(OtlpJsonAllocation, AWarmDecoderAllocatesNothingPerRecord) {
     void on_record(const Record&, std::size_t) override { ++records; }
     void on_reject(Error&&, std::size_t) override { ++rejects; }
   };
-  const std::string payload = cli::generate_otlp_metrics(2000);
+  const std::string payload = codec::generate_otlp_metrics(2000);
   OtlpJsonDecoder decoder(OtlpSignal::metrics, options());
   Counting warm;
   decoder.decode(payload, warm);

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace eventlens::cli {
+namespace eventlens::codec {
 
 // Returns `n` native JSON event lines, varied like a real cluster's events
 // (types, services, attributes, messages), deterministic.
@@ -23,4 +23,4 @@ std::string generate_otlp_metrics(std::size_t n);
 // work cannot be optimised away.
 std::size_t simdjson_walk_lines(std::string_view payload);
 
-}  // namespace eventlens::cli
+}  // namespace eventlens::codec

@@ -11,12 +11,12 @@
 
 #include <unistd.h>
 
-#include "cli/bench_command.h"
+#include "simulate/simulate_bench.h"
 #include "codec/json_writer.h"
 #include "simulate/record_sink.h"
 #include "simulate/simulator.h"
 
-namespace eventlens::cli {
+namespace eventlens::simulate {
 namespace {
 
 namespace fs = std::filesystem;
@@ -116,4 +116,4 @@ int run_bench_simulate(const BenchSimulateOptions& options) {
   return 0;
 }
 
-}  // namespace eventlens::cli
+}  // namespace eventlens::simulate

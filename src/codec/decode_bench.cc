@@ -1,4 +1,4 @@
-#include "cli/bench_command.h"
+#include "codec/decode_bench.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "cli/bench_inputs.h"
+#include "codec/bench_inputs.h"
 #include "codec/decoder.h"
 #include "codec/json_writer.h"
 #include "codec/native_json.h"
 
-namespace eventlens::cli {
+namespace eventlens::codec {
 namespace {
 
 // Counts records; the decoded record itself is dropped, as a pipeline stage
@@ -116,4 +116,4 @@ int run_bench_decode(const BenchDecodeOptions& options) {
   return 0;
 }
 
-}  // namespace eventlens::cli
+}  // namespace eventlens::codec

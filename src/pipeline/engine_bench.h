@@ -1,36 +1,13 @@
-// `eventlens bench decode`: decode throughput of the codecs on generated data,
-// next to simdjson's own On-Demand walk of the same bytes (the baseline);
-// `eventlens bench simulate`: the simulator's output rate;
-// `eventlens bench engine`: records/s through the stream engine next to
-// decoding the same records, and bytes of state per series.
+// `eventlens bench engine`: records/s per core through the engine
+// (pipeline::Engine) next to decoding the same records, and bytes of state
+// per series; with a replay directory, the replay pipeline over files next
+// to decoding them. Single-threaded: every figure is for one core.
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 #include <string>
 
-namespace eventlens::cli {
-
-struct BenchDecodeOptions {
-  bool json = false;
-  std::size_t records = 200'000;
-  int runs = 5;
-};
-
-// Runs the comparison and prints one line per benchmark; returns 0.
-int run_bench_decode(const BenchDecodeOptions& options);
-
-struct BenchSimulateOptions {
-  bool json = false;
-  std::string scenario = "large";
-  std::string duration = "24h";
-  std::uint64_t seed = 1;
-  int runs = 3;
-};
-
-// Times `eventlens simulate` writing files (median of runs) next to writing
-// the same bytes alone; returns 0, or 2 on a bad scenario or duration.
-int run_bench_simulate(const BenchSimulateOptions& options);
+namespace eventlens::pipeline {
 
 struct BenchEngineOptions {
   bool json = false;
@@ -52,4 +29,4 @@ struct BenchEngineOptions {
 // dead-lettered generated records, 2 on unreadable replay inputs.
 int run_bench_engine(const BenchEngineOptions& options);
 
-}  // namespace eventlens::cli
+}  // namespace eventlens::pipeline

@@ -4,6 +4,8 @@
 // and the bytes of state the engine holds per live series. With --replay DIR:
 // `eventlens replay` on a simulator's output next to decoding the same files.
 // Single-threaded: every figure is for one core.
+#include "pipeline/engine_bench.h"
+
 #include <time.h>
 #include <unistd.h>
 
@@ -16,17 +18,17 @@
 #include <string>
 #include <vector>
 
-#include "cli/bench_command.h"
-#include "cli/replay_command.h"
 #include "codec/json_writer.h"
 #include "codec/native_json.h"
 #include "correlate/config.h"
 #include "correlate/correlator.h"
 #include "model/taxonomy.h"
+#include "pipeline/engine.h"
+#include "pipeline/replay.h"
 #include "source/file_source.h"
 #include "stream/shard.h"
 
-namespace eventlens::cli {
+namespace eventlens::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
@@ -244,28 +246,19 @@ struct DropHandler final : codec::RecordHandler {
   void on_reject(Error&&, std::size_t) override { ++rejected; }
 };
 
-// The engine of one run: a shard with its correlator, default configuration.
-struct Engine {
+// The engine of one run, default configuration; its results are counted.
+struct BenchEngine {
   CountingSink sink;
-  correlate::Correlator correlator{correlate::default_config(), sink, false};
-  stream::Shard shard{correlator.config().stream, correlator};
-  std::size_t input = 0;
-  Engine() {
-    correlator.attach(shard);
-    input = shard.add_input();
-  }
-  void finish() {
-    shard.flush();
-    correlator.finish();
-  }
+  Engine engine{correlate::default_config(), sink, false};
+  std::size_t input = engine.add_input();
 };
 
 struct PushHandler final : codec::RecordHandler {
-  Engine& engine;
+  BenchEngine& engine;
   std::size_t records = 0, rejected = 0;
-  explicit PushHandler(Engine& e) : engine(e) {}
+  explicit PushHandler(BenchEngine& e) : engine(e) {}
   void on_record(const Record& r, std::size_t) override {
-    engine.shard.push(engine.input, r);
+    engine.engine.push(engine.input, r);
     ++records;
   }
   void on_reject(Error&&, std::size_t) override { ++rejected; }
@@ -310,7 +303,7 @@ struct Pass {
 // One pass over the whole stream in `mode`; generating the records (and
 // their text) is not timed. `engine` (engine modes) is left holding the
 // state the stream built.
-Pass run_pass(Mode mode, ClusterStream& stream, std::vector<Record>& chunk, std::string& text, Engine* engine) {
+Pass run_pass(Mode mode, ClusterStream& stream, std::vector<Record>& chunk, std::string& text, BenchEngine* engine) {
   Pass pass;
   codec::NativeJsonDecoder decoder;
   stream.rewind();
@@ -330,7 +323,7 @@ Pass run_pass(Mode mode, ClusterStream& stream, std::vector<Record>& chunk, std:
       }
       case Mode::engine_only:
         pass.clock.time([&] {
-          for (const Record& r : chunk) engine->shard.push(engine->input, r);
+          for (const Record& r : chunk) engine->engine.push(engine->input, r);
         });
         pass.records += chunk.size();
         break;
@@ -343,7 +336,7 @@ Pass run_pass(Mode mode, ClusterStream& stream, std::vector<Record>& chunk, std:
       }
     }
   }
-  if (engine != nullptr) pass.clock.time([&] { engine->finish(); });
+  if (engine != nullptr) pass.clock.time([&] { engine->engine.finish(); });
   if (rejected != 0) std::fprintf(stderr, "bench engine: %zu generated records rejected by the decoder\n", rejected);
   return pass;
 }
@@ -401,13 +394,13 @@ int run_in_memory(const BenchEngineOptions& options) {
   std::size_t state_bytes = 0, live_series = 0, rss_growth = 0, signals = 0, steps = 0;
   std::uint64_t enriched = 0, incidents = 0, dead_letters = 0, expired = 0;
   {
-    auto engine = std::make_unique<Engine>();
+    auto engine = std::make_unique<BenchEngine>();
     run_pass(Mode::engine_only, stream, chunk, text, engine.get());
     rss_growth = resident_bytes() - std::min(resident_bytes(), rss_before);
-    state_bytes = engine->shard.state_bytes();
-    live_series = engine->shard.live_series();
-    signals = engine->shard.signal_count();
-    expired = engine->shard.counters().series_expired;
+    state_bytes = engine->engine.shard().state_bytes();
+    live_series = engine->engine.shard().live_series();
+    signals = engine->engine.shard().signal_count();
+    expired = engine->engine.shard().counters().series_expired;
     enriched = engine->sink.enriched;
     incidents = engine->sink.incidents;
     dead_letters = engine->sink.dead_letters;
@@ -421,8 +414,8 @@ int run_in_memory(const BenchEngineOptions& options) {
   std::size_t records = 0, bytes = 0;
   for (int run = 0; run < runs; ++run) {
     for (Mode mode : {Mode::decode_only, Mode::engine_only, Mode::decode_engine}) {
-      std::unique_ptr<Engine> engine;
-      if (mode != Mode::decode_only) engine = std::make_unique<Engine>();
+      std::unique_ptr<BenchEngine> engine;
+      if (mode != Mode::decode_only) engine = std::make_unique<BenchEngine>();
       const Pass pass = run_pass(mode, stream, chunk, text, engine.get());
       wall[static_cast<int>(mode)].push_back(pass.clock.wall);
       cpu[static_cast<int>(mode)].push_back(pass.clock.cpu);
@@ -499,7 +492,7 @@ int run_in_memory(const BenchEngineOptions& options) {
 // files through the same file sources (the records dropped).
 int run_replay_files(const BenchEngineOptions& options) {
   const fs::path dir = options.replay;
-  ReplayCommandOptions replay;
+  ReplaySpec replay;
   std::vector<std::string> files;
   for (const auto& [name, list] : {std::pair{"events.jsonl", &replay.events}, std::pair{"metrics.jsonl", &replay.metrics},
                                    std::pair{"logs.jsonl", &replay.logs}, std::pair{"traces.jsonl", &replay.traces}}) {
@@ -517,7 +510,6 @@ int run_replay_files(const BenchEngineOptions& options) {
   }
   const fs::path out = fs::temp_directory_path() / ("eventlens-bench-replay-" + std::to_string(::getpid()));
   replay.out = out.string();
-  replay.quiet = true;
   codec::DecodeOptions decode_options;
   decode_options.service_attributes = {"service.name"};
 
@@ -546,9 +538,12 @@ int run_replay_files(const BenchEngineOptions& options) {
     if (!ok) return 2;
     decode_s.push_back(d.wall);
     Clock r;
-    int rc = 0;
-    r.time([&] { rc = run_replay(replay); });
-    if (rc != 0) return rc;
+    ReplayOutcome outcome;
+    r.time([&] { outcome = run_replay(replay); });
+    if (outcome.kind != ReplayOutcome::Kind::done) {
+      std::fprintf(stderr, "bench engine: replay: %s\n", outcome.message.c_str());
+      return outcome.kind == ReplayOutcome::Kind::refused ? 2 : 1;
+    }
     replay_s.push_back(r.wall);
   }
   fs::remove_all(out);
@@ -585,4 +580,4 @@ int run_bench_engine(const BenchEngineOptions& options) {
   return options.replay.empty() ? run_in_memory(options) : run_replay_files(options);
 }
 
-}  // namespace eventlens::cli
+}  // namespace eventlens::pipeline

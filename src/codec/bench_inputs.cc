@@ -1,4 +1,4 @@
-#include "cli/bench_inputs.h"
+#include "codec/bench_inputs.h"
 
 #include <simdjson.h>
 
@@ -8,7 +8,7 @@
 #include "codec/internal/lines.h"
 #include "model/time.h"
 
-namespace eventlens::cli {
+namespace eventlens::codec {
 namespace {
 
 namespace od = simdjson::ondemand;
@@ -183,4 +183,4 @@ std::size_t simdjson_walk_lines(std::string_view payload) {
   return values;
 }
 
-}  // namespace eventlens::cli
+}  // namespace eventlens::codec

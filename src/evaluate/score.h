@@ -1,0 +1,83 @@
+// Scores replay's conclusions against the simulator's truth: verdicts on
+// scaling, OOM kills and provisioning delays, and the root causes of
+// incidents (definitions: docs/evaluate.md). Pure functions.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include "evaluate/inputs.h"
+#include "model/time.h"
+#include "simulate/truth.h"
+
+namespace eventlens::evaluate {
+
+// How far around a truth incident an engine incident may lie and still be
+// about it: detectors need some seconds of evidence to open an incident and
+// some quiet ones to close it.
+constexpr TimeNs kIncidentSlack = 120 * kNanosPerSecond;
+
+
+// hits of n; null when there was nothing to score.
+struct Fraction {
+  std::size_t hits = 0;
+  std::size_t n = 0;
+  std::optional<double> value() const {
+    if (n == 0) return std::nullopt;
+    return static_cast<double>(hits) / static_cast<double>(n);
+  }
+};
+
+// An interval of event time, both ends included.
+struct Interval {
+  TimeNs from = 0;
+  TimeNs to = 0;
+  bool intersects(const Interval& other) const { return from <= other.to && other.from <= to; }
+};
+
+struct ScalingMiss {
+  const simulate::ScalingTruth* truth;
+  const EngineVerdict* engine;  // nullptr: no final record
+};
+
+struct OomMiss {
+  const simulate::OomTruth* truth;
+  const EngineVerdict* engine;  // nullptr: no final record
+};
+
+struct ProvisioningError {
+  const simulate::ProvisioningTruth* truth;
+  const EngineVerdict* engine;  // nullptr: no final record
+  double rel_error;
+};
+
+struct RcaMiss {
+  const simulate::IncidentTruth* truth;
+  const EngineIncident* matched;  // nullptr: no engine incident near it
+  bool top3;
+};
+
+struct Evaluation {
+  double hours = 0;
+  Fraction scaling;
+  Fraction oom;
+  std::vector<ProvisioningError> provisioning;
+  std::optional<double> provisioning_p50;
+  Fraction rca_top1;
+  Fraction rca_top3;
+  std::size_t engine_incidents = 0;
+  std::vector<const EngineIncident*> false_incidents;
+  std::optional<double> false_incidents_per_hour;
+
+  // What went wrong, for whoever reads the table.
+  std::vector<ScalingMiss> scaling_misses;
+  std::vector<OomMiss> oom_misses;
+  std::vector<RcaMiss> rca_misses;
+};
+
+// Returns the scores of `results` against `truth`; misses point into both,
+// which must outlive the Evaluation.
+Evaluation evaluate(const simulate::Truth& truth, const EngineResults& results);
+
+}  // namespace eventlens::evaluate

@@ -1,0 +1,39 @@
+#include "pipeline/engine.h"
+
+#include <utility>
+
+#include "stream/state_io.h"
+
+namespace eventlens::pipeline {
+
+Engine::Engine(correlate::Config config, correlate::ResultSink& sink, bool emit_provisional)
+    : correlator_(std::move(config), sink, emit_provisional), shard_(correlator_.config().stream, correlator_) {
+  correlator_.attach(shard_);
+}
+
+void Engine::finish() {
+  shard_.flush();
+  correlator_.finish();
+}
+
+void Engine::save(stream::CheckpointStore::Parts& parts) const {
+  stream::StateWriter shard_state;
+  shard_.save(shard_state);
+  parts["shard"] = shard_state.finish();
+  stream::StateWriter correlator_state;
+  correlator_.save(correlator_state);
+  parts["correlator"] = correlator_state.finish();
+}
+
+Status Engine::load(const stream::CheckpointStore::Parts& parts) {
+  for (const char* part : {"shard", "correlator"}) {
+    if (parts.count(part) == 0) return make_error("checkpoint", std::string("has no part ") + part);
+  }
+  // The shard first: the correlator checks its signal ids against it.
+  stream::StateReader shard_state(parts.at("shard"), "shard checkpoint");
+  if (auto s = shard_.load(shard_state); !s.ok()) return s;
+  stream::StateReader correlator_state(parts.at("correlator"), "correlator checkpoint");
+  return correlator_.load(correlator_state);
+}
+
+}  // namespace eventlens::pipeline
