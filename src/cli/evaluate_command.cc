@@ -67,6 +67,15 @@ void write_json(const Truth& truth, const Evaluation& ev, std::string& out) {
   nullable("false_incidents_per_hour", ev.false_incidents_per_hour);
   count("engine_incidents", ev.engine_incidents);
   count("false_incidents", ev.false_incidents.size());
+  if (ev.problems_scored) {
+    nullable("problems_per_cause", ev.problems_per_cause());
+    nullable("problem_purity", ev.problem_purity());
+    count("problems", ev.problems);
+    count("problem_causes_n", ev.problem_causes);
+    count("problems_over_causes", ev.problems_over_causes);
+    count("problems_attributed_n", ev.problems_attributed);
+    count("problems_pure", ev.problems_pure);
+  }
   w.end_object();
   out += '\n';
 }
@@ -141,6 +150,11 @@ void write_table(const Truth& truth, const Evaluation& ev, std::string& out) {
   row("rca_top3", ev.rca_top3.value(), of(ev.rca_top3.hits, ev.rca_top3.n, "truth incidents"));
   row("false_incidents_per_hour", ev.false_incidents_per_hour,
       of(ev.false_incidents.size(), ev.engine_incidents, "engine incidents"));
+  if (ev.problems_scored) {
+    row("problems_per_cause", ev.problems_per_cause(),
+        of(ev.problems_over_causes, ev.problem_causes, "truth causes with incidents (problems of)"));
+    row("problem_purity", ev.problem_purity(), of(ev.problems_pure, ev.problems_attributed, "problems pure"));
+  }
 
   if (!ev.scaling_misses.empty()) {
     append_format(out, "\nscaling verdicts wrong (%zu):\n", ev.scaling_misses.size());
@@ -222,6 +236,14 @@ int run_evaluate(const EvaluateCommandOptions& options) {
   auto incidents = evaluate::read_whole_file(incidents_path);
   if (!incidents) return input_error(incidents_path, incidents.error());
   if (Status st = evaluate::read_incidents(*incidents, results); !st) return input_error(incidents_path, st.error());
+
+  // Results of a replay before problems existed have none to score.
+  const std::string problems_path = (fs::path(options.results) / "problems.jsonl").string();
+  if (fs::exists(problems_path, ec)) {
+    auto problems = evaluate::read_whole_file(problems_path);
+    if (!problems) return input_error(problems_path, problems.error());
+    if (Status st = evaluate::read_problems(*problems, results); !st) return input_error(problems_path, st.error());
+  }
 
   const Evaluation ev = evaluate::evaluate(*truth, results);
   std::string out;

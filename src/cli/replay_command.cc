@@ -17,9 +17,11 @@ using correlate::Incident;
 void print_human_summary(const pipeline::ReplayReport& report) {
   const stream::ShardCounters& c = report.counters;
   const pipeline::RunTiming& run = report.timing;
-  std::printf("replay: %llu records in %.2f s (%.0f records/s); %llu events enriched, %zu incidents, %llu dead letters\n",
+  std::printf("replay: %llu records in %.2f s (%.0f records/s); %llu events enriched, %zu incidents in %llu problems, "
+              "%llu dead letters\n",
               static_cast<unsigned long long>(c.records), run.wall_s, run.records_per_s(),
               static_cast<unsigned long long>(report.enriched_final), report.incidents.size(),
+              static_cast<unsigned long long>(report.problems),
               static_cast<unsigned long long>(report.dead_letters));
   if (!report.verdicts.empty()) {
     std::printf("verdicts:");

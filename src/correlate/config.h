@@ -71,6 +71,11 @@ struct Config {
   TimeNs baseline_window = 60 * 60 * stream::kSecond;
   // How far before an incident's start candidate events and deviations count.
   TimeNs cause_lookback = 15 * 60 * stream::kSecond;
+  // How near an incident's start must be to a problem's symptoms' to join
+  // it, and how long a loop of the same failure stays one problem
+  // (problems.h).
+  TimeNs problem_gap = 10 * 60 * stream::kSecond;
+  TimeNs problem_recurrence = 30 * 60 * stream::kSecond;
   // How many error-log templates and spans an enriched event carries.
   std::size_t top_logs = 5;
   std::size_t top_spans = 5;

@@ -402,6 +402,8 @@ Status read_config(const YAML::Node& root, Config& c) {
   }
   if (!(st = r.read_duration("cause_lookback", c.cause_lookback, true))) return st;
   if (!(st = r.read_duration("baseline_window", c.baseline_window, true))) return st;
+  if (!(st = r.read_duration("problem_gap", c.problem_gap, false))) return st;
+  if (!(st = r.read_duration("problem_recurrence", c.problem_recurrence, false))) return st;
   if (!(st = r.read_count("top_logs", c.top_logs, 0, 1000))) return st;
   if (!(st = r.read_count("top_spans", c.top_spans, 0, 1000))) return st;
   if (const YAML::Node topology = r.take("topology")) {

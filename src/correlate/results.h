@@ -124,6 +124,8 @@ struct Incident {
   std::vector<Cause> causes;
 };
 
+struct Problem;  // problems.h
+
 // Where results go (files in replay, Kafka topics and the store later).
 class ResultSink {
  public:
@@ -132,6 +134,8 @@ class ResultSink {
   // Called when an incident opens (`final` false, end empty), and once more
   // with `final` true when it closes or the input ends with it still open.
   virtual void on_incident(const Incident& incident, bool final) = 0;
+  // Called once per problem, when no further incident can join it.
+  virtual void on_problem(const Problem& problem) = 0;
   virtual void on_dead_letter(const Record& record, const Error& reason) = 0;
 };
 

@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "codec/json_writer.h"
-#include "correlate/phrases.h"
 #include "codec/native_json.h"
+#include "correlate/phrases.h"
+#include "correlate/problems.h"
 
 namespace eventlens::correlate {
 
@@ -183,51 +185,32 @@ void append_enriched_json(std::string& out, const EnrichedEvent& e) {
   w.end_object();
 }
 
-void append_incident_json(std::string& out, const Incident& inc) {
-  JsonWriter w(out);
+namespace {
+
+// One cause, as incidents, problems and explanations write it; `reasons`
+// false leaves them out (a problem's symptoms name their top cause only).
+void write_cause(JsonWriter& w, const Cause& c, bool reasons = true) {
   w.begin_object();
-  w.field("id", inc.id);
-  w.field("service", inc.service);
-  w.key("signal");
-  w.begin_object();
-  w.field("role", inc.role);
-  w.field("metric", inc.metric);
-  w.end_object();
-  w.key("start");
-  w.time(inc.start);
-  w.key("end");
-  if (inc.end) {
-    w.time(*inc.end);
+  w.key("rank");
+  w.integer(c.rank);
+  w.field("kind", c.kind);
+  w.field("service", c.service);
+  w.key("event_id");
+  if (c.kind == "event") {
+    w.string(c.event_id);
   } else {
     w.null();
   }
-  w.field("severity", inc.severity);
-  w.field("summary", inc.summary);
-  number_field(w, "baseline", inc.baseline);
-  number_field(w, "peak", inc.peak);
-  w.key("causes");
-  w.begin_array();
-  for (const Cause& c : inc.causes) {
-    w.begin_object();
-    w.key("rank");
-    w.integer(c.rank);
-    w.field("kind", c.kind);
-    w.field("service", c.service);
-    w.key("event_id");
-    if (c.kind == "event") {
-      w.string(c.event_id);
-    } else {
-      w.null();
-    }
-    w.key("type");
-    if (c.kind == "event") {
-      w.string(c.type);
-    } else {
-      w.null();
-    }
-    w.key("time");
-    w.time(c.time);
-    number_field(w, "score", c.score);
+  w.key("type");
+  if (c.kind == "event") {
+    w.string(c.type);
+  } else {
+    w.null();
+  }
+  w.key("time");
+  w.time(c.time);
+  number_field(w, "score", c.score);
+  if (reasons) {
     w.key("reasons");
     w.begin_array();
     for (const CauseReason& r : c.reasons) {
@@ -238,8 +221,47 @@ void append_incident_json(std::string& out, const Incident& inc) {
       w.end_object();
     }
     w.end_array();
-    w.end_object();
   }
+  w.end_object();
+}
+
+void write_end(JsonWriter& w, const std::optional<TimeNs>& end) {
+  w.key("end");
+  if (end) {
+    w.time(*end);
+  } else {
+    w.null();
+  }
+}
+
+// What an incident and a problem's symptom both say of an incident: its id
+// (under `id_key`), service, signal, span and severity.
+void write_incident_head(JsonWriter& w, const Incident& inc, std::string_view id_key) {
+  w.field(id_key, inc.id);
+  w.field("service", inc.service);
+  w.key("signal");
+  w.begin_object();
+  w.field("role", inc.role);
+  w.field("metric", inc.metric);
+  w.end_object();
+  w.key("start");
+  w.time(inc.start);
+  write_end(w, inc.end);
+  w.field("severity", inc.severity);
+}
+
+}  // namespace
+
+void append_incident_json(std::string& out, const Incident& inc) {
+  JsonWriter w(out);
+  w.begin_object();
+  write_incident_head(w, inc, "id");
+  w.field("summary", inc.summary);
+  number_field(w, "baseline", inc.baseline);
+  number_field(w, "peak", inc.peak);
+  w.key("causes");
+  w.begin_array();
+  for (const Cause& c : inc.causes) write_cause(w, c);
   w.end_array();
   w.end_object();
 }
@@ -298,6 +320,39 @@ void append_aggregates_json(std::string& out,
     w.end_object();
   }
   w.end_array();
+}
+
+void append_problem_json(std::string& out, const Problem& p) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.field("id", p.id);
+  w.field("root", p.root);
+  w.key("root_cause");
+  if (p.root_cause.kind.empty()) {
+    w.null();
+  } else {
+    write_cause(w, p.root_cause);
+  }
+  w.key("start");
+  w.time(p.start);
+  write_end(w, p.end);
+  w.field("severity", p.severity);
+  w.field("summary", p.summary);
+  w.key("symptoms");
+  w.begin_array();
+  for (const Incident& s : p.symptoms) {
+    w.begin_object();
+    write_incident_head(w, s, "incident_id");
+    w.key("top_cause");
+    if (s.causes.empty()) {
+      w.null();
+    } else {
+      write_cause(w, s.causes.front(), false);
+    }
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
 }
 
 }  // namespace eventlens::correlate

@@ -1,5 +1,5 @@
 // The JSON lines of correlation results (docs/engine.md): enriched events,
-// incidents and dead letters. Numbers are written with 6 significant digits
+// incidents, problems and dead letters. Numbers are written with 6 significant digits
 // (what a person reads; the same value always gives the same text), and
 // values that are not known (NaN) as null.
 #pragma once
@@ -17,6 +17,7 @@ namespace eventlens::correlate {
 // Each appends one JSON object, without a newline.
 void append_enriched_json(std::string& out, const EnrichedEvent& e);
 void append_incident_json(std::string& out, const Incident& incident);
+void append_problem_json(std::string& out, const Problem& problem);
 void append_dead_letter_json(std::string& out, const Record& record, const Error& reason);
 
 // The impacts per (service, event type) as one JSON array, each entry with

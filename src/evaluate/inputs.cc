@@ -83,6 +83,7 @@ Result<Truth> read_truth(std::string_view bytes) {
     i.signal = f.string_or_null("signal");
     i.start = f.time("start");
     i.end = f.time_or_null("end").value_or(0);
+    i.cause = f.string_or_null("cause");
     f.object("root_cause", [&](Fields& r) {
       i.root_cause.kind = r.string("kind");
       i.root_cause.service = r.string_or_null("service");
@@ -143,6 +144,16 @@ Status read_incidents(std::string_view bytes, EngineResults& out) {
       incident.causes.push_back(std::move(cause));
     });
     out.incidents.push_back(std::move(incident));
+  });
+}
+
+Status read_problems(std::string_view bytes, EngineResults& out) {
+  out.has_problems = true;
+  return read_json_lines(bytes, [&](Fields& f) {
+    EngineProblem problem;
+    problem.id = f.string("id");
+    f.each("symptoms", [&](Fields& s) { problem.incident_ids.push_back(s.string("incident_id")); });
+    out.problems.push_back(std::move(problem));
   });
 }
 

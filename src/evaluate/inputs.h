@@ -39,9 +39,18 @@ struct EngineIncident {
   std::vector<EngineCause> causes;  // best first
 };
 
+struct EngineProblem {
+  std::string id;
+  std::vector<std::string> incident_ids;  // its symptoms
+};
+
 struct EngineResults {
   std::unordered_map<std::string, EngineVerdict> final_verdicts;  // by event_id
   std::vector<EngineIncident> incidents;
+  // Problems are scored only when the results hold problems.jsonl (older
+  // replays wrote none).
+  bool has_problems = false;
+  std::vector<EngineProblem> problems;
 };
 
 
@@ -60,5 +69,9 @@ Status read_enriched_events(std::string_view bytes, EngineResults& out);
 // Adds the incidents of incidents.jsonl to `out`; an Error names the line
 // and the member.
 Status read_incidents(std::string_view bytes, EngineResults& out);
+
+// Adds the problems of problems.jsonl to `out` and marks it as having them;
+// an Error names the line and the member.
+Status read_problems(std::string_view bytes, EngineResults& out);
 
 }  // namespace eventlens::evaluate

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 #include <string>
+#include <unordered_map>
 
 namespace eventlens::evaluate {
 namespace {
@@ -128,6 +131,55 @@ void score_incidents(const Truth& truth, const EngineResults& results, Evaluatio
   if (ev.hours > 0) ev.false_incidents_per_hour = static_cast<double>(ev.false_incidents.size()) / ev.hours;
 }
 
+// The truth cause (one occurrence of a fault: truth.json's "cause-N") an
+// engine incident is about: of the truth incidents in whose widened window
+// it began (one that began before and lasted is not about what came
+// meanwhile), one on the same service, then the one whose start is nearest
+// to the engine incident's. Empty when it began in none.
+std::string attributed_cause(const EngineIncident& e, const Truth& truth) {
+  const IncidentTruth* best = nullptr;
+  auto distance = [&](const IncidentTruth& t) { return t.start > e.start ? t.start - e.start : e.start - t.start; };
+  for (const IncidentTruth& t : truth.incidents) {
+    if (!widened_window(t, truth.end).intersects({e.start, e.start})) continue;
+    if (best == nullptr) {
+      best = &t;
+      continue;
+    }
+    const bool same = t.service == e.service, best_same = best->service == e.service;
+    if (same != best_same ? same : distance(t) < distance(*best)) best = &t;
+  }
+  if (best == nullptr) return {};
+  if (!best->cause.empty()) return best->cause;
+  const RootCause& r = best->root_cause;
+  return r.kind == "event" ? "event " + r.event_id : "service " + r.service;
+}
+
+void score_problems(const Truth& truth, const EngineResults& results, Evaluation& ev) {
+  if (!results.has_problems) return;
+  ev.problems_scored = true;
+  ev.problems = results.problems.size();
+  std::unordered_map<std::string, std::string> cause_of;  // incident id -> truth cause
+  for (const EngineIncident& e : results.incidents) {
+    std::string cause = attributed_cause(e, truth);
+    if (!cause.empty()) cause_of.emplace(e.id, std::move(cause));
+  }
+  std::map<std::string, std::set<std::string>> problems_of;  // truth cause -> problem ids
+  for (const EngineProblem& p : results.problems) {
+    std::set<std::string> causes;
+    for (const std::string& id : p.incident_ids) {
+      const auto it = cause_of.find(id);
+      if (it == cause_of.end()) continue;
+      causes.insert(it->second);
+      problems_of[it->second].insert(p.id);
+    }
+    if (causes.empty()) continue;
+    ++ev.problems_attributed;
+    if (causes.size() == 1) ++ev.problems_pure;
+  }
+  ev.problem_causes = problems_of.size();
+  for (const auto& [cause, ids] : problems_of) ev.problems_over_causes += ids.size();
+}
+
 }  // namespace
 
 Evaluation evaluate(const Truth& truth, const EngineResults& results) {
@@ -137,6 +189,7 @@ Evaluation evaluate(const Truth& truth, const EngineResults& results) {
   score_oom(truth, results, ev);
   score_provisioning(truth, results, ev);
   score_incidents(truth, results, ev);
+  score_problems(truth, results, ev);
   return ev;
 }
 

@@ -70,6 +70,24 @@ struct Evaluation {
   std::vector<const EngineIncident*> false_incidents;
   std::optional<double> false_incidents_per_hour;
 
+  // Problems (only when the results have them). A truth cause is counted
+  // when some engine incident is attributed to it; a problem when some of
+  // its incidents are.
+  bool problems_scored = false;
+  std::size_t problems = 0;
+  std::size_t problem_causes = 0;           // truth causes with incidents
+  std::size_t problems_over_causes = 0;     // sum over those of their distinct problems
+  std::size_t problems_attributed = 0;      // problems with an attributed incident
+  std::size_t problems_pure = 0;            // of those, all attributed incidents of one cause
+  std::optional<double> problems_per_cause() const {
+    if (problem_causes == 0) return std::nullopt;
+    return static_cast<double>(problems_over_causes) / static_cast<double>(problem_causes);
+  }
+  std::optional<double> problem_purity() const {
+    if (problems_attributed == 0) return std::nullopt;
+    return static_cast<double>(problems_pure) / static_cast<double>(problems_attributed);
+  }
+
   // What went wrong, for whoever reads the table.
   std::vector<ScalingMiss> scaling_misses;
   std::vector<OomMiss> oom_misses;

@@ -1,6 +1,6 @@
 // The engine one stream of records runs through: a stream shard (event time,
-// keyed state) and the correlator observing it (enrichment, verdicts,
-// incidents), wired once here so that every way of driving the pipeline —
+// keyed state), the correlator observing it (enrichment, verdicts,
+// incidents) and the problem tracker grouping its incidents, wired once here so that every way of driving the pipeline —
 // `replay` over files, the benchmarks, `serve` — runs the same thing.
 // Single-threaded: an Engine, its shard and its correlator live on one thread.
 #pragma once
@@ -9,6 +9,7 @@
 
 #include "correlate/config.h"
 #include "correlate/correlator.h"
+#include "correlate/problems.h"
 #include "correlate/results.h"
 #include "model/records.h"
 #include "model/result.h"
@@ -27,25 +28,45 @@ class Engine final : public RecordReceiver {
   Engine& operator=(const Engine&) = delete;
 
   std::size_t add_input() override { return shard_.add_input(); }
-  void push(std::size_t input, const Record& record) override { shard_.push(input, record); }
-  void heartbeat(std::size_t input, TimeNs t) override { shard_.heartbeat(input, t); }
-  void set_idle(std::size_t input, bool idle) override { shard_.set_idle(input, idle); }
+  void push(std::size_t input, const Record& record) override {
+    shard_.push(input, record);
+    after_input();
+  }
+  void heartbeat(std::size_t input, TimeNs t) override {
+    shard_.heartbeat(input, t);
+    after_input();
+  }
+  void set_idle(std::size_t input, bool idle) override {
+    shard_.set_idle(input, idle);
+    after_input();
+  }
   // End of input: every step is made final, pending events are finalized
   // with what there is, incidents still open are reported open.
   void finish();
 
-  // Checkpoints: the engine's parts ("shard", "correlator") of a checkpoint.
+  // Checkpoints: the engine's parts ("shard", "correlator", "problems") of a checkpoint.
   void save(stream::CheckpointStore::Parts& parts) const;
   // Errors name the part; on error the engine is in no state to go on.
   Status load(const stream::CheckpointStore::Parts& parts);
 
   const stream::Shard& shard() const { return shard_; }
   const correlate::Correlator& correlator() const { return correlator_; }
+  const correlate::ProblemTracker& problems() const { return problems_; }
 
  private:
-  // The correlator before the shard: the shard's observer must exist first.
+  // Event time moved on: problems no incident can join any more go out.
+  void after_input() {
+    if (shard_.final_until() == problems_until_) return;
+    problems_until_ = shard_.final_until();
+    problems_.advance(problems_until_);
+  }
+
+  // In the order results flow back: the tracker passes them on to the sink,
+  // the correlator reports to the tracker, the shard to the correlator.
+  correlate::ProblemTracker problems_;
   correlate::Correlator correlator_;
   stream::Shard shard_;
+  TimeNs problems_until_ = 0;  // derived from the shard: not saved
 };
 
 }  // namespace eventlens::pipeline

@@ -234,9 +234,10 @@ void encode_lines(const std::vector<Record>& records, std::string& text) {
 
 // Results are counted and dropped: the figure is the engine's, not a sink's.
 struct CountingSink final : correlate::ResultSink {
-  std::uint64_t enriched = 0, incidents = 0, dead_letters = 0;
+  std::uint64_t enriched = 0, incidents = 0, problems = 0, dead_letters = 0;
   void on_enriched(const correlate::EnrichedEvent&) override { ++enriched; }
   void on_incident(const correlate::Incident&, bool final) override { incidents += final ? 1 : 0; }
+  void on_problem(const correlate::Problem&) override { ++problems; }
   void on_dead_letter(const Record&, const Error&) override { ++dead_letters; }
 };
 

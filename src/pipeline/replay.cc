@@ -54,6 +54,7 @@ void write_summary(const fs::path& path, const stream::Shard& shard, const corre
   w.begin_object();
   count("enriched_events", correlator.enriched_final());
   count("incidents", sink.incidents().size());
+  count("problems", sink.problems());
   count("dead_letters", sink.dead_letters());
   w.end_object();
   w.key("verdicts");
@@ -234,6 +235,7 @@ ReplayOutcome run_replay(const ReplaySpec& spec, const ReplayLog& log) {
     report.incidents = sink.incidents();
     report.verdicts = sink.verdicts();
     report.dead_letters = sink.dead_letters();
+    report.problems = sink.problems();
     report.aggregates = engine.correlator().aggregates();
     return outcome;
   };

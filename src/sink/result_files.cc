@@ -55,7 +55,8 @@ Status ResultFiles::open(const fs::path& dir, const std::optional<Sizes>& resume
   auto at = [&](std::size_t i) { return resume_at ? std::optional<std::uint64_t>((*resume_at)[i]) : std::nullopt; };
   if (auto s = enriched_.open(dir / "enriched_events.jsonl", at(0)); !s.ok()) return s;
   if (auto s = incidents_.open(dir / "incidents.jsonl", at(1)); !s.ok()) return s;
-  return dead_.open(dir / "dead_letter.jsonl", at(2));
+  if (auto s = problems_.open(dir / "problems.jsonl", at(2)); !s.ok()) return s;
+  return dead_.open(dir / "dead_letter.jsonl", at(3));
 }
 
 void ResultFiles::on_enriched(const correlate::EnrichedEvent& e) {
@@ -69,6 +70,12 @@ void ResultFiles::on_incident(const correlate::Incident& incident, bool final) {
   correlate::append_incident_json(incidents_.buffer(), incident);
   incidents_.line_done();
   incidents_seen_.push_back(incident);
+}
+
+void ResultFiles::on_problem(const correlate::Problem& problem) {
+  correlate::append_problem_json(problems_.buffer(), problem);
+  problems_.line_done();
+  ++problems_seen_;
 }
 
 void ResultFiles::on_dead_letter(const Record& record, const Error& reason) {
@@ -92,13 +99,13 @@ void ResultFiles::on_input_reject(const std::string& file, const source::Rejecte
 }
 
 bool ResultFiles::close() {
-  const bool a = enriched_.close(), b = incidents_.close(), c = dead_.close();
-  return a && b && c;
+  const bool a = enriched_.close(), b = incidents_.close(), c = problems_.close(), d = dead_.close();
+  return a && b && c && d;
 }
 
 Result<ResultFiles::Sizes> ResultFiles::sync() {
   Sizes sizes{};
-  OutputFile* files[] = {&enriched_, &incidents_, &dead_};
+  OutputFile* files[] = {&enriched_, &incidents_, &problems_, &dead_};
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     auto size = files[i]->sync();
     if (!size.ok()) return size.error();
@@ -116,6 +123,7 @@ void ResultFiles::save(stream::StateWriter& out) const {
   out.count(incidents_seen_.size());
   for (const correlate::Incident& inc : incidents_seen_) correlate::save_incident(out, inc);
   out.u64(dead_letters_);
+  out.u64(problems_seen_);
 }
 
 Status ResultFiles::load(stream::StateReader& in) {
@@ -127,6 +135,7 @@ Status ResultFiles::load(stream::StateReader& in) {
   incidents_seen_.resize(in.count(8 * 12));
   for (correlate::Incident& inc : incidents_seen_) correlate::load_incident(in, inc);
   dead_letters_ = in.u64();
+  problems_seen_ = in.u64();
   return in.finish();
 }
 

@@ -60,7 +60,8 @@ StateReader::StateReader(std::string_view bytes, std::string what) : what_(std::
   const std::uint64_t version = load_le(bytes.data() + 4, 4);
   if (version != kStateFormatVersion) {
     fail("format version " + std::to_string(version) + ", this build reads version " +
-         std::to_string(kStateFormatVersion));
+         std::to_string(kStateFormatVersion) +
+         ": it was written by another eventlens; start over with an empty state directory");
     return;
   }
   const std::uint64_t length = load_le(bytes.data() + 8, 8);

@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 #include <sys/wait.h>
 
 #include "model/time.h"
@@ -94,9 +96,9 @@ std::string provisioning_truth(const std::string& event_id, const std::string& d
 
 // root: R"({"kind":"event",...})".
 std::string incident_truth(const std::string& id, const std::string& service, int start, int end,
-                           const std::string& root) {
+                           const std::string& root, const std::string& cause = "cause-0") {
   return R"({"id":")" + id + R"(","service":")" + service + R"(","signal":"latency","start":)" + at(start) +
-         R"(,"end":)" + at(end) + R"(,"cause":"cause-0","root_cause":)" + root + R"(,"peak":3.0})";
+         R"(,"end":)" + at(end) + R"(,"cause":")" + cause + R"(","root_cause":)" + root + R"(,"peak":3.0})";
 }
 
 std::string event_root(const std::string& service, const std::string& event_id) {
@@ -142,11 +144,13 @@ struct Case {
   TruthFile truth;
   std::string enriched_events;
   std::string incidents;
+  std::optional<std::string> problems;  // problems.jsonl, when written
 
   CommandResult evaluate(const std::string& flags = "--json") const {
     write(dir + "/truth.json", truth.json());
     write(dir + "/results/enriched_events.jsonl", enriched_events);
     write(dir + "/results/incidents.jsonl", incidents);
+    if (problems) write(dir + "/results/problems.jsonl", *problems);
     return run("--truth " + dir + "/truth.json --results " + dir + "/results " + flags);
   }
 };
@@ -289,6 +293,56 @@ TEST(EvaluateCommand, RootCausesMatchTheSameServiceFirstAndScoreEventsAndService
   EXPECT_NE(out.find("no engine incident within 120 s"), std::string::npos) << out;
   EXPECT_NE(out.find("engine incidents near no truth incident (2)"), std::string::npos) << out;
   EXPECT_NE(out.find("engine i-after cart"), std::string::npos) << out;
+}
+
+// problems.jsonl: one line per problem with its symptoms' incident ids.
+std::string problem_line(const std::string& id, const std::vector<std::string>& incident_ids) {
+  std::string symptoms;
+  for (const std::string& i : incident_ids) {
+    symptoms += (symptoms.empty() ? "" : ",") + std::string(R"({"incident_id":")") + i + R"(","service":"x"})";
+  }
+  return R"({"id":")" + id + R"(","root":"x","root_cause":null,"symptoms":[)" + symptoms + "]}\n";
+}
+
+TEST(EvaluateCommand, ProblemsAreCountedPerTruthCauseAndJudgedPure) {
+  Case c{case_dir()};
+  c.truth.incidents = "[" +
+                      incident_truth("tA1", "checkout", 10 * kMinute, 20 * kMinute, service_root("checkout"), "cause-A") +
+                      "," +
+                      incident_truth("tA2", "frontend", 11 * kMinute, 20 * kMinute, service_root("checkout"), "cause-A") +
+                      "," +
+                      incident_truth("tB1", "payment", 60 * kMinute, 70 * kMinute, service_root("payment"), "cause-B") +
+                      "]";
+  const std::string cause = "[" + service_cause(1, "checkout") + "]";
+  c.incidents = engine_incident("e1", "checkout", 10 * kMinute, at(20 * kMinute), cause) +
+                engine_incident("e2", "frontend", 11 * kMinute, at(20 * kMinute), cause) +
+                // Began inside cause-A's window on frontend, lasted into cause-B's: A's.
+                engine_incident("e3", "frontend", 12 * kMinute, at(75 * kMinute), cause) +
+                engine_incident("e4", "payment", 61 * kMinute, at(70 * kMinute), cause) +
+                engine_incident("e5", "db", 150 * kMinute, at(155 * kMinute), cause);  // false
+  c.problems = problem_line("P1", {"e1", "e2"}) + problem_line("P2", {"e3", "e4"}) + problem_line("P3", {"e5"});
+  const CommandResult r = c.evaluate();
+  ASSERT_EQ(r.status, 0) << r.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(r.out);
+  EXPECT_EQ(int64_t(doc["problems"]), 3);
+  EXPECT_EQ(int64_t(doc["problem_causes_n"]), 2);         // cause-A, cause-B
+  EXPECT_EQ(int64_t(doc["problems_over_causes"]), 3);     // A: P1, P2; B: P2
+  EXPECT_DOUBLE_EQ(double(doc["problems_per_cause"]), 1.5);
+  EXPECT_EQ(int64_t(doc["problems_attributed_n"]), 2);    // P3 holds only a false incident
+  EXPECT_EQ(int64_t(doc["problems_pure"]), 1);            // P1; P2 mixes A and B
+  EXPECT_DOUBLE_EQ(double(doc["problem_purity"]), 0.5);
+
+  const CommandResult table = c.evaluate("");
+  EXPECT_NE(table.out.find("problems_per_cause                    1.500"), std::string::npos) << table.out;
+
+  // Results without problems.jsonl (an older replay): no problem metrics.
+  std::filesystem::remove(c.dir + "/results/problems.jsonl");
+  c.problems.reset();
+  const CommandResult without = c.evaluate();
+  ASSERT_EQ(without.status, 0) << without.err;
+  simdjson::dom::element doc2 = parser.parse(without.out);
+  EXPECT_EQ(doc2["problems_per_cause"].error(), simdjson::NO_SUCH_FIELD);
 }
 
 TEST(EvaluateCommand, NothingToScoreGivesNullsAndEveryIncidentIsFalse) {

@@ -32,7 +32,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kOutputs[] = {"enriched_events.jsonl", "incidents.jsonl", "dead_letter.jsonl"};
+const char* const kOutputs[] = {"enriched_events.jsonl", "incidents.jsonl", "problems.jsonl", "dead_letter.jsonl"};
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -90,13 +90,14 @@ TEST(ReplayCli, SameInputGivesByteIdenticalResults) {
   const CliRun r = run_cli("replay --quiet --events " + dir + "/events.jsonl --metrics " + dir + "/metrics.jsonl --logs " +
                         dir + "/logs.jsonl --traces " + dir + "/traces.jsonl --out " + again);
   ASSERT_EQ(r.status, 0) << r.output;
-  for (const char* name : {"enriched_events.jsonl", "incidents.jsonl", "dead_letter.jsonl"}) {
+  for (const char* name : {"enriched_events.jsonl", "incidents.jsonl", "problems.jsonl", "dead_letter.jsonl"}) {
     EXPECT_EQ(read_file(dir + "/results/" + name), read_file(again + "/" + name)) << name;
   }
   EXPECT_EQ(without_run_timing(read_file(dir + "/results/summary.json")),
             without_run_timing(read_file(again + "/summary.json")));
   EXPECT_FALSE(read_file(dir + "/results/enriched_events.jsonl").empty());
   EXPECT_FALSE(read_file(dir + "/results/incidents.jsonl").empty());
+  EXPECT_FALSE(read_file(dir + "/results/problems.jsonl").empty());
 }
 
 TEST(ReplayCli, KubernetesEventsAndPrometheusTextGiveTheSameResultsAsNativeFiles) {

@@ -15,6 +15,7 @@
 #include "correlate/config.h"
 #include "correlate/correlator.h"
 #include "correlate/detector.h"
+#include "correlate/problems.h"
 #include "stream/shard.h"
 #include "support/simulated.h"
 
@@ -24,6 +25,7 @@ namespace {
 struct DroppingSink final : ResultSink {
   void on_enriched(const EnrichedEvent&) override {}
   void on_incident(const Incident&, bool) override {}
+  void on_problem(const Problem&) override {}
   void on_dead_letter(const Record&, const Error&) override {}
 };
 
