@@ -84,6 +84,8 @@ int run(int argc, char** argv) {
       ->default_val(replay.spec.checkpoint_every);
   replay_cmd->add_option("--out", replay.spec.out, "output directory")->required();
   replay_cmd->add_flag("--provisional", replay.spec.provisional, "also write the provisional enrichment of each event");
+  replay_cmd->add_option("--explain", replay.spec.explain,
+                         "SERVICE@TIME[:ROLE]: rank the causes of a symptom you name (repeatable; explanations.jsonl)");
   replay_cmd->add_flag("--quiet", replay.quiet, "no summary on stdout");
 
   EvaluateCommandOptions evaluate;

@@ -184,14 +184,18 @@ std::pair<double, std::string> Correlator::history_prior(const std::string& serv
                  (service.empty() ? "the cluster" : service) + " were followed by harm"};
 }
 
-void Correlator::rank(Incident& incident) const {
+std::vector<Cause> Correlator::rank_symptom(const std::string& service, TimeNs start) const {
   RankInput in{*shard_, config_, graph_,
                [this](const std::string& s, const std::string& t) { return history_prior(s, t); },
                [this](const std::string& id) {
                  auto it = verdicts_.find(id);
                  return it == verdicts_.end() ? std::string() : it->second.second;
                }};
-  incident.causes = rank_causes(in, incident.service, incident.start);
+  return rank_causes(in, service, start);
+}
+
+void Correlator::rank(Incident& incident) const {
+  incident.causes = rank_symptom(incident.service, incident.start);
   const std::string what = signal_phrase(incident.role) + " of " + incident.service;
   incident.summary = what + " went from " + role_value(incident.role, incident.baseline) + " to " +
                      role_value(incident.role, incident.peak) + " from " + clock_time(incident.start);

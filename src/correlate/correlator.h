@@ -59,6 +59,9 @@ class Correlator : public stream::ShardObserver {
   // and tests.
   Robust detection_baseline(stream::SignalId signal, DetectionSpec::Direction direction) const;
   std::uint64_t enriched_final() const { return enriched_final_; }
+  // Returns the causes of a symptom on `service` that began at `start`,
+  // ranked as an incident's are, with what is final so far.
+  std::vector<Cause> rank_symptom(const std::string& service, TimeNs start) const;
 
   // Checkpoints.
   void save(stream::StateWriter& out) const;

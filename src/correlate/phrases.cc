@@ -49,6 +49,19 @@ std::string clock_time(TimeNs t) {
   return buf;
 }
 
+std::string cause_phrase(const Cause& c) {
+  if (c.kind == "event") {
+    return c.type + " of " + (c.service.empty() ? std::string("the cluster") : c.service) + " at " + clock_time(c.time);
+  }
+  return c.service + " (its own telemetry went wrong first)";
+}
+
+std::string role_phrase(const std::string& role) {
+  if (role == "latency") return "p95 latency";
+  if (role == "errors") return "error ratio";
+  return role;
+}
+
 std::string role_value(const std::string& role, double v) {
   if (std::isnan(v)) return "-";
   if (role == "latency") return v < 1 ? fixed(v * 1000, v < 0.01 ? 1 : 0) + " ms" : fixed(v, 2) + " s";

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "correlate/results.h"
 #include "model/time.h"
 
 namespace eventlens::correlate {
@@ -20,5 +21,10 @@ std::string clock_time(TimeNs t);
 // A value of a role in its natural unit: latency "231 ms", errors "4.1 %",
 // memory "498 MiB", throughput "120 req/s", anything else plain.
 std::string role_value(const std::string& role, double v);
+// A cause as a sentence part: "deploy of payment at 10:02:15", or
+// "payment (its own telemetry went wrong first)".
+std::string cause_phrase(const Cause& cause);
+// What a person calls a role's signal: "p95 latency", "error ratio", or the role.
+std::string role_phrase(const std::string& role);
 
 }  // namespace eventlens::correlate

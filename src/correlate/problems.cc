@@ -41,16 +41,8 @@ bool better_root_cause(const Cause& a, const Cause& b) {
   return a.time < b.time;
 }
 
-std::string cause_phrase(const Cause& c) {
-  if (c.kind == "event") {
-    return c.type + " of " + (c.service.empty() ? std::string("the cluster") : c.service) + " at " + clock_time(c.time);
-  }
-  return c.service + " (its own telemetry went wrong first)";
-}
-
 std::string symptom_phrase(const Incident& inc) {
-  const std::string what = inc.role == "latency" ? "p95 latency" : inc.role == "errors" ? "error ratio" : inc.role;
-  return what + " of " + inc.service + " from " + clock_time(inc.start);
+  return role_phrase(inc.role) + " of " + inc.service + " from " + clock_time(inc.start);
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ class ProblemTracker final : public ResultSink {
   void on_enriched(const EnrichedEvent& e) override { next_.on_enriched(e); }
   void on_incident(const Incident& incident, bool final) override;
   void on_problem(const Problem& problem) override { next_.on_problem(problem); }
+  void on_explanation(const Explanation& e) override { next_.on_explanation(e); }
   void on_dead_letter(const Record& record, const Error& reason) override { next_.on_dead_letter(record, reason); }
 
   // Event time is final up to `t`: problems no incident can join any more

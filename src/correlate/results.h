@@ -126,6 +126,22 @@ struct Incident {
 
 struct Problem;  // problems.h
 
+// A symptom a user names (an alert of their own, `replay --explain`):
+// service, time and, optionally, the role of the signal that went wrong.
+struct ExplainRequest {
+  std::string service;
+  TimeNs time = 0;
+  std::string role;  // "" when not given
+};
+
+// The causes of a named symptom, ranked as an incident's are.
+struct Explanation {
+  std::string id;
+  ExplainRequest symptom;
+  std::vector<Cause> causes;  // best first
+  std::string summary;
+};
+
 // Where results go (files in replay, Kafka topics and the store later).
 class ResultSink {
  public:
@@ -136,6 +152,7 @@ class ResultSink {
   virtual void on_incident(const Incident& incident, bool final) = 0;
   // Called once per problem, when no further incident can join it.
   virtual void on_problem(const Problem& problem) = 0;
+  virtual void on_explanation(const Explanation& explanation) = 0;
   virtual void on_dead_letter(const Record& record, const Error& reason) = 0;
 };
 

@@ -355,4 +355,25 @@ void append_problem_json(std::string& out, const Problem& p) {
   w.end_object();
 }
 
+void append_explanation_json(std::string& out, const Explanation& e) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.field("id", e.id);
+  w.field("service", e.symptom.service);
+  w.key("time");
+  w.time(e.symptom.time);
+  w.key("role");
+  if (e.symptom.role.empty()) {
+    w.null();
+  } else {
+    w.string(e.symptom.role);
+  }
+  w.field("summary", e.summary);
+  w.key("causes");
+  w.begin_array();
+  for (const Cause& c : e.causes) write_cause(w, c);
+  w.end_array();
+  w.end_object();
+}
+
 }  // namespace eventlens::correlate

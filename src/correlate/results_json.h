@@ -18,6 +18,7 @@ namespace eventlens::correlate {
 void append_enriched_json(std::string& out, const EnrichedEvent& e);
 void append_incident_json(std::string& out, const Incident& incident);
 void append_problem_json(std::string& out, const Problem& problem);
+void append_explanation_json(std::string& out, const Explanation& explanation);
 void append_dead_letter_json(std::string& out, const Record& record, const Error& reason);
 
 // The impacts per (service, event type) as one JSON array, each entry with

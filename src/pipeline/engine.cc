@@ -6,16 +6,19 @@
 
 namespace eventlens::pipeline {
 
-Engine::Engine(correlate::Config config, correlate::ResultSink& sink, bool emit_provisional)
+Engine::Engine(correlate::Config config, correlate::ResultSink& sink, bool emit_provisional,
+               std::vector<correlate::ExplainRequest> explain)
     : problems_(sink, config.problem_gap, config.problem_recurrence),
       correlator_(std::move(config), problems_, emit_provisional),
-      shard_(correlator_.config().stream, correlator_) {
+      shard_(correlator_.config().stream, correlator_),
+      explainer_(std::move(explain)) {
   correlator_.attach(shard_);
 }
 
 void Engine::finish() {
   shard_.flush();
   correlator_.finish();
+  explainer_.finish(correlator_, problems_);
   problems_.finish();
 }
 
@@ -29,10 +32,13 @@ void Engine::save(stream::CheckpointStore::Parts& parts) const {
   stream::StateWriter problems_state;
   problems_.save(problems_state);
   parts["problems"] = problems_state.finish();
+  stream::StateWriter explain_state;
+  explainer_.save(explain_state);
+  parts["explain"] = explain_state.finish();
 }
 
 Status Engine::load(const stream::CheckpointStore::Parts& parts) {
-  for (const char* part : {"shard", "correlator", "problems"}) {
+  for (const char* part : {"shard", "correlator", "problems", "explain"}) {
     if (parts.count(part) == 0) return make_error("checkpoint", std::string("has no part ") + part);
   }
   // The shard first: the correlator checks its signal ids against it.
@@ -42,6 +48,8 @@ Status Engine::load(const stream::CheckpointStore::Parts& parts) {
   if (auto s = correlator_.load(correlator_state); !s.ok()) return s;
   stream::StateReader problems_state(parts.at("problems"), "problems checkpoint");
   if (auto s = problems_.load(problems_state); !s.ok()) return s;
+  stream::StateReader explain_state(parts.at("explain"), "explain checkpoint");
+  if (auto s = explainer_.load(explain_state); !s.ok()) return s;
   problems_until_ = shard_.final_until();
   return ok_status();
 }

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "correlate/config.h"
 #include "correlate/correlator.h"
+#include "correlate/explain.h"
 #include "correlate/problems.h"
 #include "correlate/results.h"
 #include "model/records.h"
@@ -22,8 +24,10 @@ namespace eventlens::pipeline {
 class Engine final : public RecordReceiver {
  public:
   // Results go to `sink`, which must outlive the engine. With
-  // `emit_provisional`, each event also gets a provisional record as it arrives.
-  Engine(correlate::Config config, correlate::ResultSink& sink, bool emit_provisional);
+  // `emit_provisional`, each event also gets a provisional record as it
+  // arrives. `explain`: symptoms to rank causes for as their steps go final.
+  Engine(correlate::Config config, correlate::ResultSink& sink, bool emit_provisional,
+         std::vector<correlate::ExplainRequest> explain = {});
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -44,7 +48,8 @@ class Engine final : public RecordReceiver {
   // with what there is, incidents still open are reported open.
   void finish();
 
-  // Checkpoints: the engine's parts ("shard", "correlator", "problems") of a checkpoint.
+  // Checkpoints: the engine's parts ("shard", "correlator", "problems",
+  // "explain") of a checkpoint.
   void save(stream::CheckpointStore::Parts& parts) const;
   // Errors name the part; on error the engine is in no state to go on.
   Status load(const stream::CheckpointStore::Parts& parts);
@@ -58,6 +63,7 @@ class Engine final : public RecordReceiver {
   void after_input() {
     if (shard_.final_until() == problems_until_) return;
     problems_until_ = shard_.final_until();
+    explainer_.advance(problems_until_, correlator_, problems_);
     problems_.advance(problems_until_);
   }
 
@@ -66,6 +72,7 @@ class Engine final : public RecordReceiver {
   correlate::ProblemTracker problems_;
   correlate::Correlator correlator_;
   stream::Shard shard_;
+  correlate::SymptomExplainer explainer_;
   TimeNs problems_until_ = 0;  // derived from the shard: not saved
 };
 

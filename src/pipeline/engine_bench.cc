@@ -238,6 +238,7 @@ struct CountingSink final : correlate::ResultSink {
   void on_enriched(const correlate::EnrichedEvent&) override { ++enriched; }
   void on_incident(const correlate::Incident&, bool final) override { incidents += final ? 1 : 0; }
   void on_problem(const correlate::Problem&) override { ++problems; }
+  void on_explanation(const correlate::Explanation&) override {}
   void on_dead_letter(const Record&, const Error&) override { ++dead_letters; }
 };
 

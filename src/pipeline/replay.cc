@@ -12,6 +12,7 @@
 #include "codec/decoder.h"
 #include "codec/json_writer.h"
 #include "correlate/config.h"
+#include "correlate/explain.h"
 #include "correlate/results_json.h"
 #include "pipeline/engine.h"
 #include "pipeline/fault_point.h"
@@ -148,6 +149,12 @@ ReplayOutcome run_replay(const ReplaySpec& spec, const ReplayLog& log) {
     if (!f.ok()) return refused("--format: " + f.error().to_string());
     format = *f;
   }
+  std::vector<correlate::ExplainRequest> explain;
+  for (const std::string& e : spec.explain) {
+    auto request = correlate::parse_explain_request(e);
+    if (!request.ok()) return refused("--explain " + e + ": " + request.error().reason);
+    explain.push_back(std::move(*request));
+  }
   std::error_code ec;
   fs::create_directories(spec.out, ec);
   if (ec) return refused(spec.out + ": " + ec.message());
@@ -183,7 +190,7 @@ ReplayOutcome run_replay(const ReplaySpec& spec, const ReplayLog& log) {
   }
 
   sink::ResultFiles sink;
-  Engine engine(std::move(config), sink, spec.provisional);
+  Engine engine(std::move(config), sink, spec.provisional, std::move(explain));
 
   codec::DecodeOptions decode_options;
   decode_options.service_attributes = {"service.name"};

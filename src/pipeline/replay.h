@@ -29,6 +29,7 @@ struct ReplaySpec {
   std::string state;            // checkpoint directory; empty for none
   std::string out;
   bool provisional = false;     // also write provisional enrichments
+  std::vector<std::string> explain;  // symptoms to explain: "SERVICE@TIME[:ROLE]" (correlate/explain.h)
   std::uint64_t checkpoint_every = 1'000'000;  // records between checkpoints (0: only the final one)
 };
 

@@ -26,6 +26,7 @@ Result<RunIdentity> identify_run(const ReplaySpec& options) {
   id.out = absolute_path(options.out);
   id.format = options.format;
   id.provisional = options.provisional;
+  id.explain = options.explain;
   if (!options.config.empty()) {
     std::FILE* f = std::fopen(options.config.c_str(), "rb");
     if (f == nullptr) return make_error(options.config, "cannot be read");
@@ -54,6 +55,7 @@ std::string run_difference(const RunIdentity& saved, const RunIdentity& now) {
   if (saved.provisional != now.provisional) {
     return saved.provisional ? "--provisional was given" : "--provisional was not given";
   }
+  if (saved.explain != now.explain) return "the --explain symptoms differ";
   if (saved.config_text != now.config_text) return "the engine configuration (--config) differs";
   for (std::size_t i = 0; i < std::max(saved.inputs.size(), now.inputs.size()); ++i) {
     const std::string was = i < saved.inputs.size() ? saved.inputs[i] : "nothing";
@@ -68,6 +70,8 @@ std::string encode_run(const RunIdentity& id, const RunProgress& progress) {
   w.str(id.out);
   w.str(id.format);
   w.boolean(id.provisional);
+  w.count(id.explain.size());
+  for (const std::string& e : id.explain) w.str(e);
   w.str(id.config_text);
   w.count(id.inputs.size());
   for (const std::string& in : id.inputs) w.str(in);
@@ -87,6 +91,8 @@ Status decode_run(std::string_view bytes, RunIdentity& id, RunProgress& progress
   id.out = r.str();
   id.format = r.str();
   id.provisional = r.boolean();
+  id.explain.resize(r.count(8));
+  for (std::string& e : id.explain) e = r.str();
   id.config_text = r.str();
   id.inputs.resize(r.count(8));
   for (std::string& in : id.inputs) in = r.str();

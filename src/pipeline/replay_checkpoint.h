@@ -21,6 +21,7 @@ struct RunIdentity {
   std::string out;          // absolute
   std::string format;
   bool provisional = false;
+  std::vector<std::string> explain;  // --explain, as given
   std::string config_text;  // the configuration file's bytes; empty for the defaults
   std::vector<std::string> inputs;  // "<kind> <absolute path> (<bytes> bytes)", in input order
 };

@@ -56,7 +56,8 @@ Status ResultFiles::open(const fs::path& dir, const std::optional<Sizes>& resume
   if (auto s = enriched_.open(dir / "enriched_events.jsonl", at(0)); !s.ok()) return s;
   if (auto s = incidents_.open(dir / "incidents.jsonl", at(1)); !s.ok()) return s;
   if (auto s = problems_.open(dir / "problems.jsonl", at(2)); !s.ok()) return s;
-  return dead_.open(dir / "dead_letter.jsonl", at(3));
+  if (auto s = explanations_.open(dir / "explanations.jsonl", at(3)); !s.ok()) return s;
+  return dead_.open(dir / "dead_letter.jsonl", at(4));
 }
 
 void ResultFiles::on_enriched(const correlate::EnrichedEvent& e) {
@@ -76,6 +77,11 @@ void ResultFiles::on_problem(const correlate::Problem& problem) {
   correlate::append_problem_json(problems_.buffer(), problem);
   problems_.line_done();
   ++problems_seen_;
+}
+
+void ResultFiles::on_explanation(const correlate::Explanation& explanation) {
+  correlate::append_explanation_json(explanations_.buffer(), explanation);
+  explanations_.line_done();
 }
 
 void ResultFiles::on_dead_letter(const Record& record, const Error& reason) {
@@ -99,13 +105,14 @@ void ResultFiles::on_input_reject(const std::string& file, const source::Rejecte
 }
 
 bool ResultFiles::close() {
-  const bool a = enriched_.close(), b = incidents_.close(), c = problems_.close(), d = dead_.close();
-  return a && b && c && d;
+  bool ok = true;
+  for (OutputFile* f : {&enriched_, &incidents_, &problems_, &explanations_, &dead_}) ok = f->close() && ok;
+  return ok;
 }
 
 Result<ResultFiles::Sizes> ResultFiles::sync() {
   Sizes sizes{};
-  OutputFile* files[] = {&enriched_, &incidents_, &problems_, &dead_};
+  OutputFile* files[] = {&enriched_, &incidents_, &problems_, &explanations_, &dead_};
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     auto size = files[i]->sync();
     if (!size.ok()) return size.error();

@@ -1,5 +1,6 @@
 // The results of a run as files in one directory — enriched_events.jsonl,
-// incidents.jsonl (final incidents only), problems.jsonl, dead_letter.jsonl — written
+// incidents.jsonl (final incidents only), problems.jsonl, explanations.jsonl,
+// dead_letter.jsonl — written
 // through large buffers, with what a run's summary counts. Resumable: a
 // checkpoint records the files' synced sizes and this sink's counts, and a
 // resumed run cuts each file back to the size its checkpoint vouches for.
@@ -58,7 +59,7 @@ class OutputFile {
 class ResultFiles final : public correlate::ResultSink {
  public:
   // The sizes of the files, in the order open() opens them.
-  using Sizes = std::array<std::uint64_t, 4>;
+  using Sizes = std::array<std::uint64_t, 5>;
 
   // Opens the files in `dir`; resuming, each is cut back to its checkpointed size.
   Status open(const std::filesystem::path& dir, const std::optional<Sizes>& resume_at);
@@ -66,6 +67,7 @@ class ResultFiles final : public correlate::ResultSink {
   void on_enriched(const correlate::EnrichedEvent& e) override;
   void on_incident(const correlate::Incident& incident, bool final) override;
   void on_problem(const correlate::Problem& problem) override;
+  void on_explanation(const correlate::Explanation& explanation) override;
   void on_dead_letter(const Record& record, const Error& reason) override;
   // A record the decoder refused: there is no record to show, only where it was.
   void on_input_reject(const std::string& file, const source::RejectedRecord& r);
@@ -91,7 +93,7 @@ class ResultFiles final : public correlate::ResultSink {
   std::vector<correlate::Incident> incidents_seen_;
   std::uint64_t dead_letters_ = 0;
   std::uint64_t problems_seen_ = 0;
-  OutputFile enriched_, incidents_, problems_, dead_;
+  OutputFile enriched_, incidents_, problems_, explanations_, dead_;
 };
 
 }  // namespace eventlens::sink

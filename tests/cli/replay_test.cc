@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "support/test_data.h"
 
@@ -192,6 +193,47 @@ TEST(ReplayCli, UsageErrorsExitTwoAndSayWhy) {
   r = run_cli("replay --metrics " + dir + "/m.jsonl --config " + dir + "/bad.yaml --out " + dir + "/x");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.output.find("roles.latency[0].kind"), std::string::npos) << r.output;
+}
+
+TEST(ReplayCli, ExplainRanksTheCausesOfANamedSymptom) {
+  const std::string dir = temp_dir("explain");
+  ASSERT_EQ(run_cli("simulate --quiet --scenario bad-deploy --seed 22 --duration 3h --out " + dir).status, 0);
+  // The symptom a user would name: the first truth incident a deploy caused,
+  // on its own service, at its start.
+  simdjson::dom::parser parser;
+  simdjson::dom::element truth = parser.load(dir + "/truth.json");
+  std::string service, time, event_id;
+  for (simdjson::dom::element i : truth["incidents"]) {
+    if (std::string_view(i["root_cause"]["kind"]) != "event") continue;
+    service = std::string(std::string_view(i["service"]));
+    time = std::string(std::string_view(i["start"]));
+    event_id = std::string(std::string_view(i["root_cause"]["event_id"]));
+    break;
+  }
+  ASSERT_FALSE(event_id.empty());
+  const std::string inputs = "--events " + dir + "/events.jsonl --metrics " + dir + "/metrics.jsonl --logs " + dir +
+                             "/logs.jsonl --traces " + dir + "/traces.jsonl";
+  const CliRun r = run_cli("replay --quiet " + inputs + " --explain " + service + "@" + time +
+                           ":latency --explain " + service + "@2026-11-23T00:03:00Z --out " + dir + "/results");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream in(dir + "/results/explanations.jsonl");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 2u);  // in order of time: the quiet one first
+  simdjson::dom::element quiet = parser.parse(lines[0]);
+  EXPECT_EQ(std::string_view(quiet["service"]), service);
+  EXPECT_TRUE(quiet["role"].is_null());
+  simdjson::dom::element e = parser.parse(lines[1]);
+  EXPECT_EQ(std::string_view(e["time"]).substr(0, 19), time.substr(0, 19));
+  EXPECT_EQ(std::string_view(e["role"]), "latency");
+  simdjson::dom::array causes = e["causes"];
+  ASSERT_GT(causes.size(), 0u);
+  EXPECT_EQ(std::string_view(causes.at(0)["event_id"]), event_id) << lines[1];
+  EXPECT_NE(std::string_view(e["summary"]).find("p95 latency of " + service), std::string_view::npos);
+
+  const CliRun bad = run_cli("replay --quiet " + inputs + " --explain " + service + "@noon --out " + dir + "/bad");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.output.find("--explain " + service + "@noon"), std::string::npos) << bad.output;
 }
 
 // ---- quality on unseen seeds (the full matrix: scripts/evaluate-matrix) ----

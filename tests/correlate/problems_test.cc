@@ -25,6 +25,7 @@ struct CollectingSink final : ResultSink {
     if (final) incidents.push_back(i.id);
   }
   void on_problem(const Problem& p) override { problems.push_back(p); }
+  void on_explanation(const Explanation&) override {}
   void on_dead_letter(const Record&, const Error&) override { ++dead; }
 };
 

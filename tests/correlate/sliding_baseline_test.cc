@@ -26,6 +26,7 @@ struct DroppingSink final : ResultSink {
   void on_enriched(const EnrichedEvent&) override {}
   void on_incident(const Incident&, bool) override {}
   void on_problem(const Problem&) override {}
+  void on_explanation(const Explanation&) override {}
   void on_dead_letter(const Record&, const Error&) override {}
 };
 
