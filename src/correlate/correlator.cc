@@ -235,7 +235,10 @@ void Correlator::detect(TimeNs step_start) {
     // The points themselves only for an open incident (its escalation check).
     history.clear();
     if (state.phase == DetectorState::Phase::open) shard.signal_points(sig, from, step_start, history);
-    const DetectorStep r = detector_step(state, *d, step_start, step, value, b.window.baseline(d->direction), history);
+    // A point stands for the data's spacing when that is longer than a step.
+    const TimeNs point_span = std::max(step, b.window.spacing());
+    const DetectorStep r =
+        detector_step(state, *d, step_start, point_span, value, b.window.baseline(d->direction), history);
     // Most steps of most signals neither open nor touch an incident.
     if (!r.opened && !r.escalated && open_.empty()) continue;
     const std::string service = shard.strings().name(shard.service_of(sig));

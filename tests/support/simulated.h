@@ -18,9 +18,11 @@
 namespace eventlens::test {
 
 // The records in the order the simulator writes them (one input); after each
-// event, `after_event` may append more (a twin a second later, say).
+// event, `after_event` may append more (a twin a second later, say). The
+// run's ground truth goes to `truth` when given.
 inline std::vector<Record> simulated_records(const std::string& scenario, std::uint64_t seed, int duration_s,
-                                             std::function<void(const Event&, std::vector<Record>&)> after_event = {}) {
+                                             std::function<void(const Event&, std::vector<Record>&)> after_event = {},
+                                             simulate::Truth* truth = nullptr) {
   struct Collect final : simulate::RecordSink {
     std::vector<Record> records;
     std::function<void(const Event&, std::vector<Record>&)> after;
@@ -40,7 +42,9 @@ inline std::vector<Record> simulated_records(const std::string& scenario, std::u
   simulate::SimulationOptions options;
   options.seed = seed;
   options.duration_s = duration_s;
-  EXPECT_TRUE(simulate::run_simulation(*spec, options, sink).ok());
+  auto result = simulate::run_simulation(*spec, options, sink);
+  EXPECT_TRUE(result.ok());
+  if (truth != nullptr && result.ok()) *truth = std::move(result->truth);
   return std::move(sink.records);
 }
 
