@@ -201,15 +201,26 @@ DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, Time
       }
       break;
     case Phase::open: {
-      // Escalation: judged against the incident's own recent level.
+      // Escalation: judged against the incident's own recent level, the
+      // last points inside it (up to twice what a baseline needs), as soon
+      // as it has as many as a baseline needs: a second fault minutes after
+      // the first is a second fault too.
       const std::size_t needed = min_baseline_points(step);
-      if (history.size() >= needed) {
-        const std::span<const Point> recent =
-            history.subspan(history.size() - std::min<std::size_t>(history.size(), 2 * needed));
-        bool recent_in_incident = true;
-        for (const Point& p : recent) recent_in_incident = recent_in_incident && p.time >= state.deviation_start;
+      std::size_t inside = 0;
+      while (inside < history.size() && inside < 2 * needed &&
+             history[history.size() - 1 - inside].time >= state.deviation_start) {
+        ++inside;
+      }
+      // While it is young (fewer points than that), a first fault may still
+      // be ramping up: the jump must also pass the thresholds against the
+      // incident's peak so far (a ramp creeps past its peak, a second fault
+      // jumps over it).
+      const bool young = inside < 2 * needed && history.size() > inside;
+      const bool over_peak = !young || deviation_of(spec, value, Robust{state.peak, 0}).beyond;
+      if (inside >= needed && over_peak) {
+        const std::span<const Point> recent = history.subspan(history.size() - inside);
         const Robust level = baseline_of(recent, spec.direction);
-        if (recent_in_incident && !std::isnan(level.median) && deviation_of(spec, value, level).beyond) {
+        if (!std::isnan(level.median) && deviation_of(spec, value, level).beyond) {
           out.closed = true;
           out.end = t;
           out.opened = true;

@@ -10,23 +10,13 @@
 #include <vector>
 
 #include "correlate/config.h"
-#include "correlate/correlator.h"
-#include "stream/shard.h"
+#include "support/replayed.h"
 #include "support/simulated.h"
 
 namespace eventlens::correlate {
 namespace {
 
 constexpr TimeNs kFive = 300 * stream::kSecond;
-
-struct IncidentSink final : ResultSink {
-  std::vector<Incident> incidents;
-  void on_enriched(const EnrichedEvent&) override {}
-  void on_incident(const Incident& i, bool final) override {
-    if (final) incidents.push_back(i);
-  }
-  void on_dead_letter(const Record&, const Error&) override {}
-};
 
 TEST(CoarseData, AFaultOnFiveMinuteSamplesWithShortHistoryOpensOnTheDatasOwnPhase) {
   simulate::Truth truth;
@@ -59,21 +49,14 @@ TEST(CoarseData, AFaultOnFiveMinuteSamplesWithShortHistoryOpensOnTheDatasOwnPhas
 
   Config config = default_config();
   config.stream.step = kFive;
-  IncidentSink sink;
-  Correlator correlator(config, sink, false);
-  stream::Shard shard(config.stream, correlator);
-  correlator.attach(shard);
-  const std::size_t input = shard.add_input();
-  for (const Record& r : coarse) shard.push(input, r);
-  shard.flush();
-  correlator.finish();
+  const test::Replayed replayed = test::replay_records(config, coarse);
 
-  EXPECT_EQ(shard.step_offset(), 97 * stream::kSecond) << "the samples' phase";
+  EXPECT_EQ(replayed.step_offset, 97 * stream::kSecond) << "the samples' phase";
   const Incident* found = nullptr;
-  for (const Incident& i : sink.incidents) {
+  for (const Incident& i : replayed.incidents) {
     if (i.service == fault->service && std::llabs(i.start - fault->start) <= kFive) found = &i;
   }
-  ASSERT_NE(found, nullptr) << sink.incidents.size() << " incidents, none on " << fault->service
+  ASSERT_NE(found, nullptr) << replayed.incidents.size() << " incidents, none on " << fault->service
                             << " within a step of the truth";
   EXPECT_EQ((found->start - truth.start) % kFive, 97 * stream::kSecond) << "dated at a sample, not before it";
   ASSERT_FALSE(found->causes.empty());
