@@ -372,6 +372,14 @@ Status read_config(const YAML::Node& root, Config& c) {
   stream::StreamConfig& s = c.stream;
   Status st = ok_status();
   if (!(st = r.read_duration("step", s.step, true))) return st;
+  // `auto` (the default): the data's own sampling phase; else a duration.
+  if (const YAML::Node n = r.take("step_offset"); n && n.IsScalar() && n.Scalar() == "auto") {
+    s.step_offset.reset();
+  } else {
+    TimeNs offset = -1;
+    if (!(st = r.read_duration("step_offset", offset, false))) return st;
+    if (offset >= 0) s.step_offset = offset;
+  }
   if (!(st = r.read_duration("max_out_of_orderness", s.max_out_of_orderness, false))) return st;
   if (!(st = r.read_duration("idle_timeout", s.idle_timeout, true))) return st;
   if (!(st = r.read_duration("history", s.history, true))) return st;
@@ -413,6 +421,7 @@ Status read_config(const YAML::Node& root, Config& c) {
 
   // Rules across keys.
   if (s.history < s.step) return make_error("history", "shorter than one step");
+  if (s.step_offset && *s.step_offset >= s.step) return make_error("step_offset", "must be shorter than one step");
   if (c.thresholds.harmful_relief >= c.thresholds.effective_relief) {
     return make_error("thresholds.harmful_relief", "must be below effective_relief");
   }

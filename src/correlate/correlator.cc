@@ -184,8 +184,8 @@ std::pair<double, std::string> Correlator::history_prior(const std::string& serv
                  (service.empty() ? "the cluster" : service) + " were followed by harm"};
 }
 
-std::vector<Cause> Correlator::rank_symptom(const std::string& service, TimeNs start) const {
-  RankInput in{*shard_, config_, graph_,
+std::vector<Cause> Correlator::rank_under(const Config& config, const std::string& service, TimeNs start) const {
+  RankInput in{*shard_, config, graph_,
                [this](const std::string& s, const std::string& t) { return history_prior(s, t); },
                [this](const std::string& id) {
                  auto it = verdicts_.find(id);
@@ -194,8 +194,35 @@ std::vector<Cause> Correlator::rank_symptom(const std::string& service, TimeNs s
   return rank_causes(in, service, start);
 }
 
-void Correlator::rank(Incident& incident) const {
-  incident.causes = rank_symptom(incident.service, incident.start);
+std::vector<Cause> Correlator::rank_symptom(const std::string& service, TimeNs start) const {
+  return rank_under(config_, service, start);
+}
+
+void Correlator::rank(Incident& incident, TimeNs on_top_of) const {
+  // An escalation is ranked as an incident of its own whose normal was the
+  // earlier incident: candidates and deviations from the middle of the
+  // earlier incident on, measured against its first half. Its first fault's
+  // causes belong to the earlier incident, and the service that was already
+  // deviating must not make the second fault's trigger look like a reaction.
+  Config escalation;
+  const bool escalated = on_top_of != stream::kNoTime && on_top_of < incident.start;
+  if (escalated) {
+    escalation = config_;
+    const TimeNs half = std::max<TimeNs>((incident.start - on_top_of) / 2, shard_->config().step);
+    escalation.cause_lookback = std::min(config_.cause_lookback, half);
+    escalation.baseline_window = std::min(config_.baseline_window, half);
+  }
+  auto rank_with = [&](const Config& config) { return rank_under(config, incident.service, incident.start); };
+  // Only a new trigger makes it a second fault: an event, come after the
+  // earlier incident began, ranked first. Else it is the first fault
+  // growing (a surge still ramping up), ranked over the usual window.
+  bool second_fault = false;
+  if (escalated) {
+    incident.causes = rank_with(escalation);
+    second_fault = !incident.causes.empty() && incident.causes.front().kind == "event" &&
+                   incident.causes.front().time >= on_top_of;
+  }
+  if (!second_fault) incident.causes = rank_with(config_);
   const std::string what = signal_phrase(incident.role) + " of " + incident.service;
   incident.summary = what + " went from " + role_value(incident.role, incident.baseline) + " to " +
                      role_value(incident.role, incident.peak) + " from " + clock_time(incident.start);
@@ -208,6 +235,10 @@ void Correlator::rank(Incident& incident) const {
                         " (score " + fixed(c.score, 2) + ")";
   } else {
     incident.summary += "; no candidate cause found";
+  }
+  if (escalated) {
+    incident.summary += "; it rose again on top of an incident open since " + clock_time(on_top_of) +
+                        (second_fault ? ", after a new trigger" : "");
   }
 }
 
@@ -239,18 +270,23 @@ void Correlator::detect(TimeNs step_start) {
     // The points themselves only for an open incident (its escalation check).
     history.clear();
     if (state.phase == DetectorState::Phase::open) shard.signal_points(sig, from, step_start, history);
-    const DetectorStep r = detector_step(state, *d, step_start, step, value, b.window.baseline(d->direction), history);
+    // A point stands for the data's spacing when that is longer than a step.
+    const TimeNs point_span = std::max(step, b.window.spacing());
+    const DetectorStep r =
+        detector_step(state, *d, step_start, point_span, value, b.window.baseline(d->direction), history);
     // Most steps of most signals neither open nor touch an incident.
     if (!r.opened && !r.escalated && open_.empty()) continue;
     const std::string service = shard.strings().name(shard.service_of(sig));
     const auto key = std::make_pair(service, spec.role);
+    TimeNs on_top_of = stream::kNoTime;
     if (r.escalated) {
       if (auto it = open_.find(key); it != open_.end() && it->second.signal == sig) {
         Incident& old = it->second.incident;
         old.end = r.end;
         old.severity = "warning";
-        rank(old);
+        rank(old, it->second.on_top_of);
         sink_.on_incident(old, true);
+        on_top_of = old.start;
         open_.erase(it);
       }
     }
@@ -258,6 +294,7 @@ void Correlator::detect(TimeNs step_start) {
       if (open_.count(key) != 0) continue;  // another signal of this role already has it open
       OpenIncident o;
       o.signal = sig;
+      o.on_top_of = on_top_of;
       Incident& inc = o.incident;
       inc.service = service;
       inc.role = spec.role;
@@ -267,7 +304,7 @@ void Correlator::detect(TimeNs step_start) {
       inc.baseline = state.frozen.median;
       inc.peak = state.peak;
       ++incidents_opened_;
-      rank(inc);
+      rank(inc, o.on_top_of);
       inc.severity = "warning";
       sink_.on_incident(inc, false);
       open_.emplace(key, std::move(o));
@@ -281,7 +318,7 @@ void Correlator::detect(TimeNs step_start) {
         inc.severity = ratio >= d->min_ratio * d->min_ratio || (spec.role == "errors" && inc.peak >= 0.1)
                            ? "critical"
                            : "warning";
-        rank(inc);
+        rank(inc, it->second.on_top_of);
         sink_.on_incident(inc, true);
         open_.erase(it);
       }
@@ -303,7 +340,7 @@ void Correlator::finish() {
     const double ratio = d != nullptr && d->direction == DetectionSpec::Direction::down ? inc.baseline / inc.peak
                                                                                        : inc.peak / inc.baseline;
     inc.severity = d != nullptr && ratio >= d->min_ratio * d->min_ratio ? "critical" : "warning";
-    rank(inc);
+    rank(inc, o.on_top_of);
     sink_.on_incident(inc, true);
   }
   open_.clear();

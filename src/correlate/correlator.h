@@ -79,12 +79,16 @@ class Correlator : public stream::ShardObserver {
   struct OpenIncident {
     Incident incident;
     stream::SignalId signal = 0;
+    // An escalation: the start of the incident it rose on top of (that
+    // incident closed as this one opened); kNoTime when none.
+    TimeNs on_top_of = stream::kNoTime;
   };
 
   void refresh_graph();
   void finalize(Pending& p);
   void detect(TimeNs step_start);
-  void rank(Incident& incident) const;
+  void rank(Incident& incident, TimeNs on_top_of) const;
+  std::vector<Cause> rank_under(const Config& config, const std::string& service, TimeNs start) const;
   std::pair<double, std::string> history_prior(const std::string& service, const std::string& type) const;
   void record_aggregate(const EnrichedEvent& e);
   const DetectionSpec* detection_for(const std::string& role) const;

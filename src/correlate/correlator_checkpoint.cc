@@ -28,7 +28,7 @@ void Correlator::save(stream::StateWriter& out) const {
   // final values on the first step after a load.
   static_assert(sizeof(Correlator) - sizeof(Config) - sizeof(EnrichMemo) == 424,
                 "Correlator changed: update correlator_checkpoint.cc");
-  static_assert(sizeof(Pending) == 424 && sizeof(OpenIncident) == 264 && sizeof(DetectorState) == 56 &&
+  static_assert(sizeof(Pending) == 424 && sizeof(OpenIncident) == 272 && sizeof(DetectorState) == 56 &&
                     sizeof(ImpactAggregate) == 144,
                 "The correlator's pending events, incidents, detectors or aggregates changed: "
                 "update correlator_checkpoint.cc");
@@ -71,6 +71,7 @@ void Correlator::save(stream::StateWriter& out) const {
     out.str(key.first);
     out.str(key.second);
     out.u32(o.signal);
+    out.i64(o.on_top_of);
     save_incident(out, o.incident);
   }
 
@@ -155,12 +156,13 @@ Status Correlator::load(stream::StateReader& in) {
     detectors_.emplace(signal, d);
   }
 
-  const std::size_t open = in.count(8 + 8 + 4);
+  const std::size_t open = in.count(8 + 8 + 4 + 8);
   for (std::size_t i = 0; i < open && in.ok(); ++i) {
     std::string service = in.str();
     std::string role = in.str();
     OpenIncident o;
     o.signal = check_signal(in.u32());
+    o.on_top_of = in.i64();
     load_incident(in, o.incident);
     open_.emplace(std::make_pair(std::move(service), std::move(role)), std::move(o));
   }

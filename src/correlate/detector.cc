@@ -28,7 +28,8 @@ double present_values_and_noise(std::span<const Point> history, std::vector<doub
   for (const Point& p : history) {
     if (!std::isnan(p.value)) values.push_back(p.value);
   }
-  if (values.size() < kMinBaselinePoints) return kNaN;
+  // (The spacing is read only when the points are few.)
+  if (values.size() < kMinBaselinePoints && values.size() < min_baseline_points(spacing_of(history))) return kNaN;
   std::vector<double> diffs;
   diffs.reserve(values.size());
   for (std::size_t i = 1; i < values.size(); ++i) diffs.push_back(std::fabs(values[i] - values[i - 1]));
@@ -36,6 +37,23 @@ double present_values_and_noise(std::span<const Point> history, std::vector<doub
 }
 
 }  // namespace
+
+std::size_t min_baseline_points(TimeNs spacing) {
+  if (spacing <= 0) return kMinBaselinePoints;
+  const auto covering = static_cast<std::size_t>((kMinBaselineSpan + spacing - 1) / spacing);
+  return std::clamp(covering, kMinCoarseBaselinePoints, kMinBaselinePoints);
+}
+
+TimeNs spacing_of(std::span<const Point> points) {
+  std::vector<double> gaps;
+  const Point* last = nullptr;
+  for (const Point& p : points) {
+    if (std::isnan(p.value)) continue;
+    if (last != nullptr) gaps.push_back(static_cast<double>(p.time - last->time));
+    last = &p;
+  }
+  return gaps.empty() ? 0 : static_cast<TimeNs>(quantile_of(gaps, 0.5));
+}
 
 Robust baseline_of(std::span<const Point> history, DetectionSpec::Direction direction) {
   std::vector<double> values;
@@ -70,12 +88,16 @@ void SlidingBaseline::reset(std::span<const Point> points) {
   front_ = 0;
   sorted_values_.clear();
   sorted_noise_.clear();
+  sorted_gaps_.clear();
   for (const Point& p : points) push(p);
 }
 
 void SlidingBaseline::push(const Point& p) {
   if (std::isnan(p.value)) return;
-  if (front_ < window_.size()) insert_sorted(sorted_noise_, std::fabs(p.value - window_.back().value));
+  if (front_ < window_.size()) {
+    insert_sorted(sorted_noise_, std::fabs(p.value - window_.back().value));
+    insert_sorted(sorted_gaps_, static_cast<double>(p.time - window_.back().time));
+  }
   insert_sorted(sorted_values_, p.value);
   window_.push_back(p);
 }
@@ -85,7 +107,10 @@ void SlidingBaseline::slide(const Point& newest, TimeNs from) {
   while (front_ < window_.size() && window_[front_].time < from) {
     const double v = window_[front_].value;
     erase_sorted(sorted_values_, v);
-    if (front_ + 1 < window_.size()) erase_sorted(sorted_noise_, std::fabs(window_[front_ + 1].value - v));
+    if (front_ + 1 < window_.size()) {
+      erase_sorted(sorted_noise_, std::fabs(window_[front_ + 1].value - v));
+      erase_sorted(sorted_gaps_, static_cast<double>(window_[front_ + 1].time - window_[front_].time));
+    }
     ++front_;
   }
   // The points slid out are dropped once they are half the storage.
@@ -95,8 +120,14 @@ void SlidingBaseline::slide(const Point& newest, TimeNs from) {
   }
 }
 
+TimeNs SlidingBaseline::spacing() const {
+  return sorted_gaps_.empty() ? 0 : static_cast<TimeNs>(quantile_of_sorted(sorted_gaps_, 0.5));
+}
+
 Robust SlidingBaseline::baseline(DetectionSpec::Direction direction) const {
-  if (sorted_values_.size() < kMinBaselinePoints) return {kNaN, kNaN};
+  if (sorted_values_.size() < kMinBaselinePoints && sorted_values_.size() < min_baseline_points(spacing())) {
+    return {kNaN, kNaN};
+  }
   const double noise = noise_of_median_difference(quantile_of_sorted(sorted_noise_, 0.5));
   return {quantile_of_sorted(sorted_values_, level_quantile(direction)), noise};
 }
@@ -131,7 +162,7 @@ DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, Time
   const Robust baseline = state.phase == DetectorState::Phase::normal && !std::isnan(value)
                               ? baseline_of(history, spec.direction)
                               : Robust{kNaN, kNaN};
-  return detector_step(state, spec, t, step, value, baseline, history);
+  return detector_step(state, spec, t, std::max(step, spacing_of(history)), value, baseline, history);
 }
 
 DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
@@ -170,14 +201,26 @@ DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, Time
       }
       break;
     case Phase::open: {
-      // Escalation: judged against the incident's own recent level.
-      if (history.size() >= kMinBaselinePoints) {
-        const std::span<const Point> recent =
-            history.subspan(history.size() - std::min<std::size_t>(history.size(), 2 * kMinBaselinePoints));
-        bool recent_in_incident = true;
-        for (const Point& p : recent) recent_in_incident = recent_in_incident && p.time >= state.deviation_start;
+      // Escalation: judged against the incident's own recent level, the
+      // last points inside it (up to twice what a baseline needs), as soon
+      // as it has as many as a baseline needs: a second fault minutes after
+      // the first is a second fault too.
+      const std::size_t needed = min_baseline_points(step);
+      std::size_t inside = 0;
+      while (inside < history.size() && inside < 2 * needed &&
+             history[history.size() - 1 - inside].time >= state.deviation_start) {
+        ++inside;
+      }
+      // While it is young (fewer points than that), a first fault may still
+      // be ramping up: the jump must also pass the thresholds against the
+      // incident's peak so far (a ramp creeps past its peak, a second fault
+      // jumps over it).
+      const bool young = inside < 2 * needed && history.size() > inside;
+      const bool over_peak = !young || deviation_of(spec, value, Robust{state.peak, 0}).beyond;
+      if (inside >= needed && over_peak) {
+        const std::span<const Point> recent = history.subspan(history.size() - inside);
         const Robust level = baseline_of(recent, spec.direction);
-        if (recent_in_incident && !std::isnan(level.median) && deviation_of(spec, value, level).beyond) {
+        if (!std::isnan(level.median) && deviation_of(spec, value, level).beyond) {
           out.closed = true;
           out.end = t;
           out.opened = true;

@@ -23,14 +23,28 @@ struct Deviation {
   bool beyond = false;   // every threshold of the spec is passed
 };
 
-// Returns the baseline of `history` (NaN when fewer than kMinBaselinePoints):
-// its median — for a `down` detection its 10th percentile, so that the end of
-// a surge of traffic that filled much of the history is not taken for a drop
-// — and, in `mad`, the step-to-step noise (median absolute successive
-// difference / sqrt 2), which an earlier level shift does not inflate.
+// Returns the baseline of `history` (NaN when it has fewer points than
+// min_baseline_points of their spacing): its median — for a `down` detection
+// its 10th percentile, so that the end of a surge of traffic that filled much
+// of the history is not taken for a drop — and, in `mad`, the step-to-step
+// noise (median absolute successive difference / sqrt 2), which an earlier
+// level shift does not inflate.
 Robust baseline_of(std::span<const Point> history,
                    DetectionSpec::Direction direction = DetectionSpec::Direction::up);
+
+// How many points a baseline needs: kMinBaselinePoints, unless at the data's
+// own spacing (the median gap between successive present points) that many
+// take longer than kMinBaselineSpan; then as many as cover it, but never
+// fewer than kMinCoarseBaselinePoints. Data every minute or faster needs 8
+// points; 5-minute data needs 5 (25 minutes), where 8 would keep a fresh
+// stream of coarse data from opening anything for 40 minutes.
 inline constexpr std::size_t kMinBaselinePoints = 8;
+inline constexpr std::size_t kMinCoarseBaselinePoints = 5;
+inline constexpr TimeNs kMinBaselineSpan = 8 * 60 * stream::kSecond;
+std::size_t min_baseline_points(TimeNs spacing);
+// The median gap between successive present (non-NaN) points; 0 with fewer
+// than two.
+TimeNs spacing_of(std::span<const Point> points);
 
 // Both directions' baselines of `history` at once (they share the noise).
 struct Baselines {
@@ -54,6 +68,8 @@ class SlidingBaseline {
   // enters) and loses its points before `from`.
   void slide(const Point& newest, TimeNs from);
   Robust baseline(DetectionSpec::Direction direction) const;
+  // spacing_of the window's points.
+  TimeNs spacing() const;
 
  private:
   void push(const Point& p);
@@ -61,6 +77,7 @@ class SlidingBaseline {
   std::size_t front_ = 0;
   std::vector<double> sorted_values_;
   std::vector<double> sorted_noise_;  // |x_i - x_{i-1}| of successive present values
+  std::vector<double> sorted_gaps_;   // t_i - t_{i-1} of successive present points
 };
 
 Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& baseline);
@@ -86,7 +103,9 @@ struct DetectorStep {
 };
 
 // Feeds the final value of one step. `history` is the signal before `t`
-// (the baseline is computed from it unless frozen); `step` the step length.
+// (the baseline is computed from it unless frozen); `step` the time one
+// point stands for: the step, or the data's spacing when that is longer
+// (5-minute samples on 15-second steps).
 DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
                            double value, std::span<const Point> history);
 // The same with the baseline of the normal phase given (what

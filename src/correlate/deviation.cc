@@ -44,16 +44,17 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
     // this one; an earlier fault just before would hide it in the short one.
     // The one that makes a deviation most visible is used: the lower level
     // for rises, the higher for drops.
-    const TimeNs recent_span = std::min(config.baseline_window,
-                                        std::max<TimeNs>(config.cause_lookback,
-                                                         static_cast<TimeNs>(2 * kMinBaselinePoints) * shard.config().step));
     shard.signal_points(sig, from - config.baseline_window, from, history);
     shard.signal_points(sig, from, to, window);
+    const TimeNs spacing = std::max(shard.config().step, spacing_of(history.size() > 1 ? history : window));
+    const std::size_t needed = min_baseline_points(spacing);
+    const TimeNs recent_span = std::min(
+        config.baseline_window, std::max<TimeNs>(config.cause_lookback, static_cast<TimeNs>(2 * kMinBaselinePoints) * spacing));
     // Early in a stream there may be too little history before `from`: the
     // first points of the window then serve as the baseline, and the scan
     // starts after them.
-    if (history.size() < kMinBaselinePoints && history.size() + window.size() > kMinBaselinePoints) {
-      const std::size_t take = kMinBaselinePoints - history.size();
+    if (history.size() < needed && history.size() + window.size() > needed) {
+      const std::size_t take = needed - history.size();
       history.insert(history.end(), window.begin(), window.begin() + static_cast<std::ptrdiff_t>(take));
       window.erase(window.begin(), window.begin() + static_cast<std::ptrdiff_t>(take));
     }
@@ -61,7 +62,7 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
     while (recent_from < history.size() && history[recent_from].time < from - recent_span) ++recent_from;
     const std::span<const stream::Point> recent(history.data() + recent_from, history.size() - recent_from);
     auto [base_up, base_down] = baselines_of(history);
-    if (recent.size() >= kMinBaselinePoints) {
+    if (recent.size() >= needed) {
       const auto [recent_up, recent_down] = baselines_of(recent);
       if (recent_up.median < base_up.median) base_up = recent_up;
       if (recent_down.median > base_down.median) base_down = recent_down;

@@ -119,22 +119,18 @@ std::optional<double> attribute_number(const Event& e, std::string_view name) {
 
 // The step starts bounding what an event's windows read: a window [a, b)
 // reads the steps starting in it, which are those from the first boundary at
-// or after a up to the first at or after b. Events whose bounds align alike
-// read the same steps, and share their measurements through the memo.
-TimeNs boundary_at_or_after(const Shard& shard, TimeNs t) {
-  const TimeNs step = shard.config().step;
-  return -Shard::floor_div(-t, step) * step;
-}
-
+// or after a up to the first at or after b (Shard::boundary_at_or_after).
+// Events whose bounds align alike read the same steps, and share their
+// measurements through the memo.
 struct MeasureWindows {
   TimeNs before_from, event, after_from, after_to, history_from;
 };
 
 MeasureWindows windows_of(const Shard& shard, const Event& e, const WindowSpec& win) {
   const TimeNs after_from = e.time + win.settle;
-  return {boundary_at_or_after(shard, e.time - win.before), boundary_at_or_after(shard, e.time),
-          boundary_at_or_after(shard, after_from), boundary_at_or_after(shard, after_from + win.after),
-          boundary_at_or_after(shard, e.time - shard.config().history)};
+  return {shard.boundary_at_or_after(e.time - win.before), shard.boundary_at_or_after(e.time),
+          shard.boundary_at_or_after(after_from), shard.boundary_at_or_after(after_from + win.after),
+          shard.boundary_at_or_after(e.time - shard.config().history)};
 }
 
 // The service itself and its direct callers and callees, as the shard's ids
@@ -164,7 +160,7 @@ bool contains(const std::vector<StringId>& ids, StringId id) { return std::find(
 // of a difference in differences. Read straight from the signal's history,
 // which costs less than looking it up in the memo would.
 double mean_over(const EnrichInput& in, SignalId sig, TimeNs from, TimeNs to) {
-  return in.shard.signal_mean(sig, boundary_at_or_after(in.shard, from), boundary_at_or_after(in.shard, to));
+  return in.shard.signal_mean(sig, in.shard.boundary_at_or_after(from), in.shard.boundary_at_or_after(to));
 }
 
 // The forecast of a signal over the after window from its history before
@@ -226,8 +222,8 @@ SignalImpact measure(const EnrichInput& in, SignalId sig, const Event& e, const 
 // shared through the memo; `scratch` holds it when there is no memo.
 const ServiceDeviation& deviation_between(const EnrichInput& in, StringId service, TimeNs from, TimeNs to,
                                           ServiceDeviation& scratch) {
-  from = boundary_at_or_after(in.shard, from);
-  to = boundary_at_or_after(in.shard, to);
+  from = in.shard.boundary_at_or_after(from);
+  to = in.shard.boundary_at_or_after(to);
   if (in.memo == nullptr) return scratch = service_deviation(in.shard, in.config, service, from, to);
   return memoized(MemoAccess::deviations(*in.memo), {service, 0, {from, to, 0, 0, 0}},
                   [&] { return service_deviation(in.shard, in.config, service, from, to); });
@@ -470,8 +466,8 @@ EnrichedEvent enrich(const EnrichInput& in, Event event, bool provisional,
   const Event& e = out.event;
   const WindowSpec& win = in.config.window_for(e.category);
   // Windows are read in whole steps (see measure): these are their bounds.
-  out.window_before = boundary_at_or_after(in.shard, e.time - win.before);
-  out.window_after = boundary_at_or_after(in.shard, e.time + win.settle + win.after);
+  out.window_before = in.shard.boundary_at_or_after(e.time - win.before);
+  out.window_after = in.shard.boundary_at_or_after(e.time + win.settle + win.after);
   const Shard& shard = in.shard;
   const StringId service = shard.strings().find(e.service);
   for (const std::string& role : roles_for(e.category)) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace eventlens::correlate {
 
@@ -28,6 +29,10 @@ std::string fixed(double v, int digits) {
   if (std::isnan(v)) return "-";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  // A value that rounds to zero is zero, whatever its sign: -0.0, or a
+  // -0.001 % error ratio (a success rate read as 1 - 0.01 x 100.001),
+  // would otherwise read "-0.00".
+  if (buf[0] == '-' && std::strspn(buf + 1, "0.") == std::strlen(buf + 1)) return buf + 1;
   return buf;
 }
 

@@ -12,7 +12,9 @@ namespace eventlens::correlate {
 
 // "45 s", "2 min 10 s", "1 h 5 min".
 std::string human_duration(TimeNs d);
-// `v` with `digits` decimals, "-" when NaN.
+// `v` with `digits` decimals, "-" when NaN; never a negative zero ("0.00",
+// not "-0.00", for anything that rounds to zero). Every number a sentence
+// carries goes through here.
 std::string fixed(double v, int digits);
 // 536870912 -> "512 MiB".
 std::string human_bytes(double bytes);

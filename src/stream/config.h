@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,9 +48,15 @@ struct SignalSpec {
 };
 
 struct StreamConfig {
-  // Signals are computed on fixed steps of this length (aligned to the epoch).
-  // Pick the scrape interval or a multiple of it.
+  // Signals are computed on fixed steps of this length. Pick the scrape
+  // interval or a multiple of it.
   TimeNs step = 15 * kSecond;
+  // Where the steps start within the step (step starts are step_offset + k x
+  // step). Unset: the data's own sampling phase, taken from the first metric
+  // sample a signal reads (its time within the step, to the whole second
+  // below), so that a step begins where the samples do and not up to a step
+  // before them.
+  std::optional<TimeNs> step_offset;
   // A record may arrive this much later (in event time) than the newest record
   // of its input and still count as on time.
   TimeNs max_out_of_orderness = 30 * kSecond;

@@ -125,6 +125,10 @@ double histogram_quantile(std::vector<std::pair<double, double>>& buckets, doubl
 
 Shard::Shard(StreamConfig config, ShardObserver& observer)
     : config_(std::move(config)), observer_(observer), watermark_(config_.max_out_of_orderness) {
+  if (config_.step_offset) {
+    step_offset_ = *config_.step_offset % config_.step;
+    phase_fixed_ = true;
+  }
   ring_len_ = std::max<std::int64_t>(4, (config_.series_window + config_.step - 1) / config_.step + 2);
   history_len_ = std::max<std::int64_t>(ring_len_, (config_.history + config_.step - 1) / config_.step);
   for (std::size_t i = 0; i < config_.signals.size(); ++i) {
@@ -158,7 +162,19 @@ void Shard::start_at(TimeNs t) {
   // The first steps stay open for records up to the allowed lateness behind
   // the first one.
   started_ = true;
-  final_until_step_ = floor_div(t - config_.max_out_of_orderness, config_.step);
+  final_until_step_ = step_index(t - config_.max_out_of_orderness);
+}
+
+void Shard::adopt_phase(TimeNs sample_time) {
+  phase_fixed_ = true;
+  const TimeNs whole_second = floor_div(sample_time, kSecond) * kSecond;
+  const TimeNs offset = whole_second - floor_div(whole_second, config_.step) * config_.step;
+  if (offset == step_offset_) return;
+  // The steps already final held no signal: the first step of the new grid
+  // is the one holding the old boundary, so no time is left out.
+  const TimeNs boundary = final_until();
+  step_offset_ = offset;
+  final_until_step_ = step_index(boundary);
 }
 
 void Shard::push(std::size_t input, const Record& record) {
@@ -390,7 +406,8 @@ void Shard::push_sample(std::size_t input, const MetricSample& m, const Record& 
     watermark_.observe(input, m.time);
     return;
   }
-  const std::int64_t step = floor_div(m.time, config_.step);
+  if (!phase_fixed_) adopt_phase(m.time);
+  const std::int64_t step = step_index(m.time);
   if (step < final_until_step_) {
     dead_letter(r, "time",
                 "late: " + time_text(m.time) + " falls in a step that was final at watermark " +
@@ -529,10 +546,11 @@ void Shard::advance() {
   if (wm == kNoTime) return;
   // Most records leave the watermark inside the first open step: then no
   // step ends, and no division is needed to tell.
-  if (TimeNs next_end; !__builtin_mul_overflow(final_until_step_ + 1, config_.step, &next_end) && wm < next_end) {
+  if (TimeNs next_end; !__builtin_mul_overflow(final_until_step_ + 1, config_.step, &next_end) &&
+                       !__builtin_add_overflow(next_end, step_offset_, &next_end) && wm < next_end) {
     return;
   }
-  const std::int64_t until = floor_div(wm, config_.step);  // steps before it have ended
+  const std::int64_t until = step_index(wm);  // steps before it have ended
   while (final_until_step_ < until) finalize_step(final_until_step_++);
 }
 
@@ -540,7 +558,7 @@ void Shard::flush() {
   for (std::size_t i = 0; i < watermark_.inputs(); ++i) watermark_.set_idle(i, true);
   if (!started_) return;
   // Event time reaches the newest record: its step ends too.
-  const std::int64_t until = floor_div(watermark_.newest(), config_.step) + 1;
+  const std::int64_t until = step_index(watermark_.newest()) + 1;
   while (final_until_step_ < until) finalize_step(final_until_step_++);
 }
 
@@ -559,7 +577,7 @@ void Shard::finalize_step(std::int64_t step) {
   // Sweep expired series once per series_window of event time.
   const std::int64_t sweep_every = std::max<std::int64_t>(1, ring_len_);
   if (step % sweep_every == 0) expire_series();
-  observer_.on_step(step * config_.step);
+  observer_.on_step(step_start(step));
 }
 
 void Shard::expire_series() {
@@ -577,8 +595,8 @@ void Shard::expire_series() {
 }
 
 std::pair<std::int64_t, std::int64_t> Shard::history_steps(const Signal& sig, TimeNs from, TimeNs to) const {
-  const std::int64_t first = floor_div(from + config_.step - 1, config_.step);
-  const std::int64_t last = std::min(floor_div(to + config_.step - 1, config_.step) - 1, sig.newest_step);
+  const std::int64_t first = step_index(from + config_.step - 1);
+  const std::int64_t last = std::min(step_index(to + config_.step - 1) - 1, sig.newest_step);
   return {std::max(first, sig.newest_step - history_len_ + 1), last};
 }
 
@@ -588,7 +606,7 @@ void Shard::signal_points(SignalId id, TimeNs from, TimeNs to, std::vector<Point
   const auto [first, last] = history_steps(sig, from, to);
   for (std::int64_t k = first; k <= last; ++k) {
     const float v = sig.history[static_cast<std::size_t>(k % history_len_)];
-    if (!std::isnan(v)) out.push_back({k * config_.step, v});
+    if (!std::isnan(v)) out.push_back({step_start(k), v});
   }
 }
 
@@ -609,7 +627,7 @@ double Shard::signal_mean(SignalId id, TimeNs from, TimeNs to) const {
 
 double Shard::signal_value(SignalId id, TimeNs step_start) const {
   const Signal& sig = signals_[id];
-  const std::int64_t k = floor_div(step_start, config_.step);
+  const std::int64_t k = step_index(step_start);
   if (!sig.has_history || k > sig.newest_step || k <= sig.newest_step - history_len_) {
     return std::numeric_limits<double>::quiet_NaN();
   }
@@ -626,11 +644,11 @@ std::vector<SeriesId> Shard::series_of(SignalId id) const {
 
 void Shard::series_points(SeriesId id, TimeNs from, TimeNs to, std::vector<Point>& out) const {
   const Series& s = series_[id];
-  const std::int64_t first = floor_div(from + config_.step - 1, config_.step);
-  const std::int64_t last = floor_div(to + config_.step - 1, config_.step) - 1;
+  const std::int64_t first = step_index(from + config_.step - 1);
+  const std::int64_t last = step_index(to + config_.step - 1) - 1;
   for (std::int64_t k = first; k <= last; ++k) {
     const float v = series_slot(s, k);
-    if (!std::isnan(v)) out.push_back({k * config_.step, v});
+    if (!std::isnan(v)) out.push_back({step_start(k), v});
   }
 }
 

@@ -122,11 +122,16 @@ class Shard {
   const StreamConfig& config() const { return config_; }
   TimeNs watermark() const { return watermark_.current(); }
   // Steps that start before this are final.
-  TimeNs final_until() const { return final_until_step_ * config_.step; }
+  TimeNs final_until() const { return step_start(final_until_step_); }
   // The oldest step whose final value signals still keep (older ones have
   // been overwritten: signal_points leaves them out).
-  TimeNs history_from() const { return (final_until_step_ - history_len_) * config_.step; }
-  TimeNs step_of(TimeNs t) const { return floor_div(t, config_.step) * config_.step; }
+  TimeNs history_from() const { return step_start(final_until_step_ - history_len_); }
+  // The start of the step holding `t`, and the first step start at or after it.
+  TimeNs step_of(TimeNs t) const { return step_start(step_index(t)); }
+  TimeNs boundary_at_or_after(TimeNs t) const { return step_start(-floor_div(step_offset_ - t, config_.step)); }
+  // Where steps start within a step: `step_offset` of the configuration, or
+  // the phase of the first metric sample a signal read (0 before it).
+  TimeNs step_offset() const { return step_offset_; }
   const ShardCounters& counters() const { return counters_; }
   Interner& strings() { return strings_; }
   const Interner& strings() const { return strings_; }
@@ -211,6 +216,12 @@ class Shard {
   };
 
   void start_at(TimeNs first_record_time);
+  // The step grid: step k starts at k x step + step_offset_.
+  std::int64_t step_index(TimeNs t) const { return floor_div(t - step_offset_, config_.step); }
+  TimeNs step_start(std::int64_t k) const { return k * config_.step + step_offset_; }
+  // Without a configured offset, the first sample a signal reads sets the
+  // grid's phase (no signal has a step yet, so nothing moves).
+  void adopt_phase(TimeNs sample_time);
   void push_event(std::size_t input, const Event& e, const Record& r);
   void push_sample(std::size_t input, const MetricSample& m, const Record& r);
   void push_log(std::size_t input, const LogRecord& l, const Record& r);
@@ -237,6 +248,8 @@ class Shard {
   WatermarkTracker watermark_;
   std::int64_t final_until_step_ = 0;
   bool started_ = false;
+  TimeNs step_offset_ = 0;
+  bool phase_fixed_ = false;  // step_offset_ is configured or was taken from a sample
   std::int64_t ring_len_ = 0;
   std::int64_t history_len_ = 0;
   ShardCounters counters_;

@@ -20,6 +20,8 @@ namespace {
 std::uint64_t config_fingerprint(const StreamConfig& c) {
   StateWriter w;
   w.i64(c.step);
+  w.boolean(c.step_offset.has_value());
+  w.i64(c.step_offset.value_or(0));
   w.i64(c.max_out_of_orderness);
   w.i64(c.idle_timeout);
   w.i64(c.history);
@@ -157,7 +159,7 @@ void Shard::save(StateWriter& out) const {
   // size; a resumed run would otherwise silently differ from one that never
   // stopped. (The interner's last-id cache needs no saving; 1072 and 96:
   // the maps became absl::flat_hash_map, same contents.)
-  static_assert(sizeof(Shard) == 1072 && sizeof(StreamConfig) == 128 && sizeof(SignalSpec) == 152,
+  static_assert(sizeof(Shard) == 1104 && sizeof(StreamConfig) == 144 && sizeof(SignalSpec) == 152,
                 "Shard changed: update shard_checkpoint.cc");
   static_assert(sizeof(Series) == 72 && sizeof(Signal) == 72 && sizeof(SpanGeneration) == 96,
                 "Shard's series, signals or span generations changed: update shard_checkpoint.cc");
@@ -179,6 +181,8 @@ void Shard::save(StateWriter& out) const {
   out.i64(watermark_.newest());
   out.i64(final_until_step_);
   out.boolean(started_);
+  out.i64(step_offset_);
+  out.boolean(phase_fixed_);
 
   const ShardCounters& c = counters_;
   for (std::uint64_t v : {c.records, c.events, c.samples, c.samples_unmatched, c.logs, c.spans, c.late,
@@ -312,6 +316,9 @@ Status Shard::load(StateReader& in) {
   watermark_.restore(std::move(input_states), wm, newest);
   final_until_step_ = in.i64();
   started_ = in.boolean();
+  step_offset_ = in.i64();
+  phase_fixed_ = in.boolean();
+  if (in.ok() && (step_offset_ < 0 || step_offset_ >= config_.step)) in.fail("corrupt: a step offset out of range");
 
   ShardCounters& c = counters_;
   for (std::uint64_t* v : {&c.records, &c.events, &c.samples, &c.samples_unmatched, &c.logs, &c.spans, &c.late,

@@ -16,7 +16,7 @@ namespace eventlens::stream {
 
 // Bumped whenever the encoding of any checkpointed component changes; a
 // checkpoint of another version is refused, not misread.
-inline constexpr std::uint32_t kStateFormatVersion = 2;
+inline constexpr std::uint32_t kStateFormatVersion = 4;
 
 // Appends values; finish() wraps them in the envelope.
 class StateWriter {

@@ -75,6 +75,15 @@ TEST(EngineConfig, AKeyOverridesOnlyItself) {
   expect_same_signals(c.stream.signals, d.stream.signals);
 }
 
+TEST(EngineConfig, TheStepOffsetIsTheDatasPhaseUnlessGiven) {
+  EXPECT_FALSE(default_config().stream.step_offset.has_value());
+  EXPECT_FALSE(parse_ok("step_offset: auto\n").stream.step_offset.has_value());
+  const Config c = parse_ok("step: 5m\nstep_offset: 97s\n");
+  ASSERT_TRUE(c.stream.step_offset.has_value());
+  EXPECT_EQ(*c.stream.step_offset, 97 * kSecond);
+  EXPECT_EQ(*parse_ok("step_offset: 0s\n").stream.step_offset, 0);
+}
+
 TEST(EngineConfig, StreamSettings) {
   const Config c = parse_ok(R"(
 step: 250ms
@@ -308,6 +317,8 @@ TEST(EngineConfig, ErrorsNameTheKeyPath) {
       {"topology:\n  frontend: checkout\n", "topology.frontend"},
       {"topology:\n  frontend: [checkout, [search]]\n", "topology.frontend[1]"},
       {"step: 1m\nhistory: 30s\n", "history"},  // shorter than a step
+      {"step: 5m\nstep_offset: 5m\n", "step_offset"},  // a whole step
+      {"step_offset: soon\n", "step_offset"},
   };
   for (const Case& c : cases) EXPECT_EQ(refused_field(c.yaml), c.field) << c.yaml;
 }

@@ -182,5 +182,38 @@ TEST(Detector, BaselineNeedsEnoughHistory) {
   EXPECT_FALSE(detector_step(state, latency_spec(), 3 * kStep, kStep, 100, few).opened);
 }
 
+TEST(Detector, CoarseDataNeedsFewerPointsCoveringTheSameTime) {
+  constexpr TimeNs kFive = 300 * stream::kSecond;
+  EXPECT_EQ(min_baseline_points(kStep), kMinBaselinePoints) << "15 s data: 8 points";
+  EXPECT_EQ(min_baseline_points(60 * stream::kSecond), kMinBaselinePoints) << "1-minute data: 8 points, 8 minutes";
+  EXPECT_EQ(min_baseline_points(90 * stream::kSecond), 6u) << "as many as cover 8 minutes";
+  EXPECT_EQ(min_baseline_points(kFive), kMinCoarseBaselinePoints) << "never fewer than 5";
+  EXPECT_EQ(min_baseline_points(stream::kSecond), kMinBaselinePoints) << "never more than 8";
+  EXPECT_EQ(min_baseline_points(0), kMinBaselinePoints) << "spacing unknown";
+
+  // Five 5-minute points of history: a baseline (with 15 s data five points
+  // are too few); one deviating 5-minute point is 5 minutes of deviation and
+  // opens at once, dated at its own step.
+  std::vector<Point> history;
+  for (int i = 0; i < 5; ++i) history.push_back({i * kFive, 0.100 * (1 + 0.01 * (i % 3))});
+  EXPECT_FALSE(std::isnan(baseline_of(history).median));
+  std::vector<Point> dense(history.begin(), history.end());
+  for (int i = 0; i < 5; ++i) dense[i].time = i * kStep;
+  EXPECT_TRUE(std::isnan(baseline_of(dense).median));
+  SlidingBaseline sliding;
+  sliding.reset(history);
+  EXPECT_EQ(sliding.spacing(), kFive);
+  EXPECT_EQ(sliding.baseline(DetectionSpec::Direction::up).median, baseline_of(history).median);
+
+  DetectorState state;
+  const DetectorStep r = detector_step(state, latency_spec(), 5 * kFive, kFive, 0.400, history);
+  EXPECT_TRUE(r.opened);
+  EXPECT_EQ(state.deviation_start, 5 * kFive);
+  // The same with 15-second steps configured: the point still stands for
+  // the data's 5 minutes.
+  DetectorState on_fine_steps;
+  EXPECT_TRUE(detector_step(on_fine_steps, latency_spec(), 5 * kFive, kStep, 0.400, history).opened);
+}
+
 }  // namespace
 }  // namespace eventlens::correlate

@@ -204,9 +204,14 @@ struct Feed {
 
 struct Collect final : simulate::RecordSink {
   Feed* feed;
-  explicit Collect(Feed* f) : feed(f) {}
+  TimeNs metric_shift;
+  Collect(Feed* f, TimeNs shift) : feed(f), metric_shift(shift) {}
   void event(const Event& e) override { feed->inputs[0].push_back(e); }
-  void metric(const MetricSample& m) override { feed->inputs[1].push_back(m); }
+  void metric(const MetricSample& m) override {
+    MetricSample moved = m;
+    moved.time += metric_shift;
+    feed->inputs[1].push_back(std::move(moved));
+  }
   void log(const LogRecord& l) override { feed->inputs[2].push_back(l); }
   void span(const Span& s) override { feed->inputs[3].push_back(s); }
   Status close() override { return ok_status(); }
@@ -221,15 +226,17 @@ TimeNs time_of(const Record& r) {
   }
 }
 
-const Feed& simulated_feed() {
-  static const Feed feed = [] {
+// The metrics' times moved by `metric_shift`: samples off the epoch's grid
+// put the steps on another phase, which the checkpoint must carry.
+Feed make_feed(TimeNs metric_shift) {
+  {
     Feed f;
     auto scenario = simulate::builtin_scenario("mixed");
     EXPECT_TRUE(scenario.ok());
     simulate::SimulationOptions options;
     options.seed = 3;
     options.duration_s = 40 * 60;
-    Collect sink(&f);
+    Collect sink(&f, metric_shift);
     EXPECT_TRUE(simulate::run_simulation(*scenario, options, sink).ok());
     using Head = std::pair<TimeNs, std::size_t>;
     std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
@@ -255,7 +262,16 @@ const Feed& simulated_feed() {
       }
     }
     return f;
-  }();
+  }
+}
+
+const Feed& simulated_feed() {
+  static const Feed feed = make_feed(0);
+  return feed;
+}
+
+const Feed& off_phase_feed() {
+  static const Feed feed = make_feed(7 * kSecond);
   return feed;
 }
 
@@ -313,8 +329,7 @@ struct ShardUnderTest {
   }
 };
 
-TEST(ShardCheckpoint, AResumedShardDoesExactlyWhatAnUninterruptedOneDoes) {
-  const Feed& feed = simulated_feed();
+void expect_resumed_equals_uninterrupted(const Feed& feed) {
   ASSERT_GT(feed.pushes.size(), 10000u);
   // Cut at several places: before any record, after a record and the
   // heartbeat that follows it (where replay checkpoints), and between the two.
@@ -349,7 +364,20 @@ TEST(ShardCheckpoint, AResumedShardDoesExactlyWhatAnUninterruptedOneDoes) {
     EXPECT_TRUE(resumed.save() == uninterrupted.save()) << "and the same state at the end";
     EXPECT_EQ(resumed.shard.counters().records, uninterrupted.shard.counters().records);
     EXPECT_EQ(resumed.shard.call_edges(), uninterrupted.shard.call_edges());
+    EXPECT_EQ(resumed.shard.step_offset(), uninterrupted.shard.step_offset());
   }
+}
+
+TEST(ShardCheckpoint, AResumedShardDoesExactlyWhatAnUninterruptedOneDoes) {
+  expect_resumed_equals_uninterrupted(simulated_feed());
+}
+
+TEST(ShardCheckpoint, AResumedShardKeepsTheStepPhaseItTookFromTheData) {
+  const Feed& feed = off_phase_feed();
+  expect_resumed_equals_uninterrupted(feed);
+  ShardUnderTest s(small_config());
+  s.feed(feed, 0, feed.steps.size() / 10);
+  EXPECT_EQ(s.shard.step_offset(), 7 * kSecond) << "the feed is off the epoch's grid";
 }
 
 TEST(ShardCheckpoint, TheStateActuallyExercisesWhatIsSaved) {

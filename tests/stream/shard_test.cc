@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
+#include <utility>
 
 #include "stream/log_template.h"
 #include "stream/watermark.h"
@@ -287,6 +289,50 @@ TEST(Shard, KeepsWarningLogsAndEventsPerService) {
   shard.push(in, nameless);
   ASSERT_EQ(obs.dead.size(), 1u);
   EXPECT_EQ(obs.dead[0].rfind("service:", 0), 0u) << obs.dead[0];
+}
+
+// 5-minute samples 97 s past the epoch's 5-minute boundaries, after an event
+// that came first: the steps start at the samples (the first sample's phase),
+// so each sample is dated at its own time, not up to a step before it; a
+// configured step_offset wins over the data.
+TEST(Shard, StepsFollowTheFirstSamplesPhaseOrTheConfiguredOffset) {
+  constexpr TimeNs kFive = 300 * kSecond;
+  const TimeNs boundary = kT0 - kT0 % kFive;  // an epoch-aligned 5-minute step start
+  const TimeNs first = boundary + kFive + 97 * kSecond + 250'000'000;  // .25 s of jitter
+  auto run = [&](std::optional<TimeNs> offset) {
+    StreamConfig c = config_with({spec("latency", "lat", SeriesKind::gauge, Aggregate::max)});
+    c.step = kFive;
+    c.step_offset = offset;
+    Recorder obs;
+    Shard shard(c, obs);
+    const auto in = shard.add_input();
+    Event e;
+    e.id = "ev-early";
+    e.service = "web";
+    e.type = "deploy";
+    e.time = boundary + 10 * kSecond;  // before any sample: no phase yet
+    shard.push(in, e);
+    for (int k = 0; k < 6; ++k) shard.push(in, sample("lat", {{"service", "web"}}, first + k * kFive, 0.1 + k));
+    shard.flush();
+    std::vector<Point> pts;
+    shard.signal_points(0, boundary, first + 6 * kFive, pts);
+    EXPECT_TRUE(obs.dead.empty()) << obs.dead.front();
+    for (std::size_t i = 1; i < obs.steps.size(); ++i) EXPECT_EQ(obs.steps[i], obs.steps[i - 1] + kFive);
+    return std::make_pair(shard.step_offset(), pts);
+  };
+
+  const auto [detected, points] = run(std::nullopt);
+  EXPECT_EQ(detected, 97 * kSecond) << "the first sample's phase, to the whole second below";
+  ASSERT_EQ(points.size(), 6u) << "one sample in each step, none lost to the change of grid";
+  for (int k = 0; k < 6; ++k) {
+    EXPECT_EQ(points[k].time, first - 250'000'000 + k * kFive);
+    EXPECT_NEAR(points[k].value, 0.1 + k, 1e-6);
+  }
+
+  const auto [configured, epoch_points] = run(TimeNs{0});
+  EXPECT_EQ(configured, 0);
+  ASSERT_EQ(epoch_points.size(), 6u);
+  EXPECT_EQ(epoch_points[0].time, boundary + kFive) << "aligned to the epoch: 97 s before the sample";
 }
 
 TEST(LogTemplate, MasksWordsWithDigits) {

@@ -18,9 +18,12 @@
 namespace eventlens::test {
 
 // The records in the order the simulator writes them (one input); after each
-// event, `after_event` may append more (a twin a second later, say).
-inline std::vector<Record> simulated_records(const std::string& scenario, std::uint64_t seed, int duration_s,
-                                             std::function<void(const Event&, std::vector<Record>&)> after_event = {}) {
+// event, `after_event` may append more (a twin a second later, say). The
+// run's ground truth goes to `truth` when given.
+inline std::vector<Record> simulated_records(const simulate::ScenarioSpec& scenario, std::uint64_t seed,
+                                             int duration_s,
+                                             std::function<void(const Event&, std::vector<Record>&)> after_event = {},
+                                             simulate::Truth* truth = nullptr) {
   struct Collect final : simulate::RecordSink {
     std::vector<Record> records;
     std::function<void(const Event&, std::vector<Record>&)> after;
@@ -34,14 +37,23 @@ inline std::vector<Record> simulated_records(const std::string& scenario, std::u
     Status close() override { return ok_status(); }
   } sink;
   sink.after = std::move(after_event);
-  auto spec = simulate::builtin_scenario(scenario);
-  EXPECT_TRUE(spec.ok()) << scenario;
-  if (!spec.ok()) return {};
   simulate::SimulationOptions options;
   options.seed = seed;
   options.duration_s = duration_s;
-  EXPECT_TRUE(simulate::run_simulation(*spec, options, sink).ok());
+  auto result = simulate::run_simulation(scenario, options, sink);
+  EXPECT_TRUE(result.ok());
+  if (truth != nullptr && result.ok()) *truth = std::move(result->truth);
   return std::move(sink.records);
+}
+
+// The same for a built-in scenario, by name.
+inline std::vector<Record> simulated_records(const std::string& scenario, std::uint64_t seed, int duration_s,
+                                             std::function<void(const Event&, std::vector<Record>&)> after_event = {},
+                                             simulate::Truth* truth = nullptr) {
+  auto spec = simulate::builtin_scenario(scenario);
+  EXPECT_TRUE(spec.ok()) << scenario;
+  if (!spec.ok()) return {};
+  return simulated_records(*spec, seed, duration_s, std::move(after_event), truth);
 }
 
 }  // namespace eventlens::test
