@@ -268,6 +268,7 @@ void Shard::push_span(std::size_t input, const Span& s, const Record& r) {
   slot.start = s.start;
   slot.end = s.end;
   slot.status = s.status;
+  slot.kind = s.kind;
   slot.name = s.name;
   slot.trace_id = s.trace_id;
   slot.span_id = s.span_id;

@@ -75,6 +75,7 @@ struct SpanEntry {
   TimeNs start = 0;
   TimeNs end = 0;
   SpanStatus status = SpanStatus::unset;
+  SpanKind kind = SpanKind::unspecified;
   std::string name;
   std::string trace_id;
   std::string span_id;

@@ -78,6 +78,7 @@ void save_item(StateWriter& out, const SpanEntry& e) {
   out.i64(e.start);
   out.i64(e.end);
   out.u8(static_cast<std::uint8_t>(e.status));
+  out.u8(static_cast<std::uint8_t>(e.kind));
   out.str(e.name);
   out.str(e.trace_id);
   out.str(e.span_id);
@@ -105,6 +106,7 @@ void load_item(StateReader& in, SpanEntry& e) {
   e.start = in.i64();
   e.end = in.i64();
   e.status = read_enum(in, SpanStatus::error, "span status");
+  e.kind = read_enum(in, SpanKind::consumer, "span kind");
   e.name = in.str();
   e.trace_id = in.str();
   e.span_id = in.str();

@@ -15,8 +15,9 @@
 namespace eventlens::stream {
 
 // Bumped whenever the encoding of any checkpointed component changes; a
-// checkpoint of another version is refused, not misread.
-inline constexpr std::uint32_t kStateFormatVersion = 1;
+// checkpoint of another version is refused, not misread. 2: spans keep their
+// kind.
+inline constexpr std::uint32_t kStateFormatVersion = 2;
 
 // Appends values; finish() wraps them in the envelope.
 class StateWriter {

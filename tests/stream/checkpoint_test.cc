@@ -367,6 +367,32 @@ TEST(ShardCheckpoint, TheStateActuallyExercisesWhatIsSaved) {
   EXPECT_TRUE(wrapped) << "some span ring has wrapped";
 }
 
+TEST(ShardCheckpoint, SpansKeepTheirKind) {
+  ShardUnderTest original(small_config());
+  const TimeNs t0 = 1'795'392'000LL * kSecond;
+  for (int k = 0; k < 6; ++k) {
+    Span sp;
+    sp.trace_id = "0af7651916cd43dd8448eb211c80319c";
+    sp.span_id = "00000000000000a" + std::to_string(k);
+    sp.service = "checkout";
+    sp.name = "POST /checkout";
+    sp.start = t0 + k * kSecond;
+    sp.end = sp.start + 5'000'000;
+    sp.kind = static_cast<SpanKind>(k);
+    original.shard.push(3, sp);
+  }
+  const std::string checkpoint = original.save();
+  ShardUnderTest resumed(small_config());
+  StateReader in(checkpoint, "shard");
+  const Status loaded = resumed.shard.load(in);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
+  const ServiceContext* ctx = resumed.shard.context(resumed.shard.strings().find("checkout"));
+  ASSERT_NE(ctx, nullptr);
+  ASSERT_EQ(ctx->spans.size(), 6u);
+  for (std::size_t k = 0; k < 6; ++k) EXPECT_EQ(ctx->spans[k].kind, static_cast<SpanKind>(k)) << k;
+
+}
+
 TEST(ShardCheckpoint, RefusesACheckpointOfAnotherConfiguration) {
   const Feed& feed = simulated_feed();
   ShardUnderTest original(small_config());
