@@ -354,9 +354,11 @@ std::vector<SpanEvidence> top_spans(const EnrichInput& in, StringId service, Tim
     return a->span_id < b->span_id;
   };
   TopN<const stream::SpanEntry*, decltype(before)> top(in.config.top_spans, before);
-  for (std::size_t i = 0; i < ctx->spans.size(); ++i) {
-    const stream::SpanEntry& s = ctx->spans[i];
-    if (s.start >= from && s.start < to) top.offer(&s);
+  for (const auto* ring : {&ctx->spans, &ctx->calls}) {
+    for (std::size_t i = 0; i < ring->size(); ++i) {
+      const stream::SpanEntry& s = (*ring)[i];
+      if (s.start >= from && s.start < to) top.offer(&s);
+    }
   }
   for (const stream::SpanEntry* s : top.take()) {
     out.push_back({s->name, s->trace_id, s->span_id, s->start, static_cast<double>(s->end - s->start) / 1e9, s->status,

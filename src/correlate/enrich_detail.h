@@ -36,13 +36,6 @@ double mean_over(const EnrichInput& in, stream::SignalId sig, TimeNs from, TimeN
 // holds it without a memo).
 const ServiceDeviation& deviation_between(const EnrichInput& in, stream::StringId service, TimeNs from, TimeNs to,
                                           ServiceDeviation& scratch);
-// True for a span that stands for a request the service handled: a server or
-// consumer span, or one of unspecified kind (traces that do not say, which
-// are read as they were before kinds). Client, producer and internal spans
-// are parts of such a request: its calls and its steps.
-inline bool is_request_span(SpanKind kind) {
-  return kind == SpanKind::server || kind == SpanKind::consumer || kind == SpanKind::unspecified;
-}
 // The first measured signal of `role` with points before the event.
 const SignalImpact* first_with_role(const EnrichedEvent& out, std::string_view role);
 

@@ -74,6 +74,13 @@ enum class SpanStatus : std::uint8_t { unset, ok, error };
 // OTLP's SPAN_KIND_* in its numbering: a server span is a request handled, a
 // client span a call made (a caller's view of its callee, network included).
 enum class SpanKind : std::uint8_t { unspecified, internal, server, client, producer, consumer };
+// True for a span that stands for a request a service handled: a server or
+// consumer span, or one of unspecified kind (traces that do not say, read as
+// they were before kinds). Client, producer and internal spans are parts of
+// such a request: its calls and its steps.
+constexpr bool is_request_span(SpanKind kind) {
+  return kind == SpanKind::server || kind == SpanKind::consumer || kind == SpanKind::unspecified;
+}
 
 struct Span {
   std::string trace_id;

@@ -158,12 +158,13 @@ void Shard::save(StateWriter& out) const {
   // config_fingerprint for a setting), bumps kStateFormatVersion, then the
   // size; a resumed run would otherwise silently differ from one that never
   // stopped. (The interner's last-id cache needs no saving; 1072 and 96:
-  // the maps became absl::flat_hash_map, same contents.)
+  // the maps became absl::flat_hash_map, same contents. 192: the ring of
+  // calls, format version 2.)
   static_assert(sizeof(Shard) == 1072 && sizeof(StreamConfig) == 128 && sizeof(SignalSpec) == 152,
                 "Shard changed: update shard_checkpoint.cc");
   static_assert(sizeof(Series) == 72 && sizeof(Signal) == 72 && sizeof(SpanGeneration) == 96,
                 "Shard's series, signals or span generations changed: update shard_checkpoint.cc");
-  static_assert(sizeof(ServiceContext) == 152 && sizeof(LogEntry) == 88 && sizeof(SpanEntry) == 120 &&
+  static_assert(sizeof(ServiceContext) == 192 && sizeof(LogEntry) == 88 && sizeof(SpanEntry) == 120 &&
                     sizeof(EventEntry) == 144 && sizeof(ShardCounters) == 72 && sizeof(WatermarkTracker) == 48,
                 "A service context, counters or the watermark changed: update shard_checkpoint.cc");
 #endif
@@ -250,6 +251,8 @@ void Shard::save(StateWriter& out) const {
     out.u32(service);
     save_ring(out, ctx.logs);
     save_ring(out, ctx.spans);
+    out.boolean(!ctx.calls.empty());  // allocated with its first span
+    if (!ctx.calls.empty()) save_ring(out, ctx.calls);
     save_ring(out, ctx.events);
     out.count(ctx.signals.size());
     for (SignalId s : ctx.signals) out.u32(s);
@@ -413,6 +416,10 @@ Status Shard::load(StateReader& in) {
     ServiceContext& ctx = context_for(service);  // also appends to service_order_
     load_ring(in, ctx.logs, "logs");
     load_ring(in, ctx.spans, "spans");
+    if (in.boolean()) {
+      ctx.calls = Ring<SpanEntry>(config_.max_spans_per_service);
+      load_ring(in, ctx.calls, "calls");
+    }
     load_ring(in, ctx.events, "events");
     ctx.signals.resize(in.count(4));
     for (SignalId& s : ctx.signals) {

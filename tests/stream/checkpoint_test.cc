@@ -359,12 +359,17 @@ TEST(ShardCheckpoint, TheStateActuallyExercisesWhatIsSaved) {
   s.feed(feed, 0, feed.steps.size() / 2);
   EXPECT_GT(s.shard.counters().series_expired, 0u) << "series expired: the free list is in use";
   EXPECT_FALSE(s.shard.call_edges().empty());
-  bool wrapped = false;
+  bool wrapped = false, calls_wrapped = false, no_calls = false;
   for (StringId service : s.shard.services()) {
     const ServiceContext* ctx = s.shard.context(service);
-    if (ctx != nullptr && ctx->spans.size() == ctx->spans.capacity() && ctx->spans.head() != 0) wrapped = true;
+    if (ctx == nullptr) continue;
+    if (ctx->spans.size() == ctx->spans.capacity() && ctx->spans.head() != 0) wrapped = true;
+    if (ctx->calls.size() == ctx->calls.capacity() && ctx->calls.head() != 0) calls_wrapped = true;
+    if (ctx->calls.empty() && !ctx->spans.empty()) no_calls = true;  // db calls nothing
   }
   EXPECT_TRUE(wrapped) << "some span ring has wrapped";
+  EXPECT_TRUE(calls_wrapped) << "some ring of client spans has wrapped";
+  EXPECT_TRUE(no_calls) << "a service without calls has no ring of them to save";
 }
 
 TEST(ShardCheckpoint, SpansKeepTheirKind) {
@@ -388,8 +393,17 @@ TEST(ShardCheckpoint, SpansKeepTheirKind) {
   ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
   const ServiceContext* ctx = resumed.shard.context(resumed.shard.strings().find("checkout"));
   ASSERT_NE(ctx, nullptr);
-  ASSERT_EQ(ctx->spans.size(), 6u);
-  for (std::size_t k = 0; k < 6; ++k) EXPECT_EQ(ctx->spans[k].kind, static_cast<SpanKind>(k)) << k;
+  // Requests served in one ring, their calls and steps in the other.
+  ASSERT_EQ(ctx->spans.size(), 3u);
+  EXPECT_EQ(ctx->spans[0].kind, SpanKind::unspecified);
+  EXPECT_EQ(ctx->spans[1].kind, SpanKind::server);
+  EXPECT_EQ(ctx->spans[2].kind, SpanKind::consumer);
+  ASSERT_EQ(ctx->calls.size(), 3u);
+  EXPECT_EQ(ctx->calls[0].kind, SpanKind::internal);
+  EXPECT_EQ(ctx->calls[1].kind, SpanKind::client);
+  EXPECT_EQ(ctx->calls[2].kind, SpanKind::producer);
+  EXPECT_EQ(ctx->calls.capacity(), ctx->spans.capacity());
+  EXPECT_TRUE(resumed.save() == checkpoint);
 
 }
 
