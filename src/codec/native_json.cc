@@ -374,6 +374,7 @@ Status decode_span_object(od::object obj, Span& s) {
   s.name.clear();
   s.start = s.end = 0;
   s.status = SpanStatus::unset;
+  s.kind = SpanKind::unspecified;
   s.attributes.clear();
   bool have_start = false;
   bool have_end = false;
@@ -403,6 +404,13 @@ Status decode_span_object(od::object obj, Span& s) {
       if (st && !text.empty() && !parse_span_status(text, s.status)) {
         return make_error("status", "unknown span status \"" + std::string(text) +
                                         "\" (unset, ok, error)");
+      }
+    } else if (key == "kind") {
+      std::string_view text;
+      st = read_optional_text(v, key, text);
+      if (st && !text.empty() && !parse_span_kind(text, s.kind)) {
+        return make_error("kind", "unknown span kind \"" + std::string(text.substr(0, 40)) +
+                                      "\" (server, client, producer, consumer, internal, unspecified)");
       }
     } else if (key == "attributes") {
       st = read_attributes(v, key, s.attributes);
@@ -598,6 +606,9 @@ void encode_native(const Span& s, std::string& out) {
   w.key("end");
   w.time(s.end);
   w.field("status", to_string(s.status));
+  // Left out when unspecified: spans of files written before kinds existed
+  // encode as they did.
+  if (s.kind != SpanKind::unspecified) w.field("kind", to_string(s.kind));
   if (!s.attributes.empty()) {
     w.key("attributes");
     w.attributes(s.attributes);

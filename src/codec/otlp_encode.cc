@@ -167,6 +167,10 @@ void encode_otlp_traces(std::span<const Span> spans, std::string& out) {
           w.field("name", s.name);
           write_int64_string(w, "startTimeUnixNano", s.start);
           write_int64_string(w, "endTimeUnixNano", s.end);
+          if (s.kind != SpanKind::unspecified) {
+            w.key("kind");
+            w.integer(static_cast<int>(s.kind));
+          }
           if (s.status != SpanStatus::unset) {
             w.key("status");
             w.begin_object();

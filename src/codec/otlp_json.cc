@@ -213,23 +213,21 @@ Status decode_log(od::value& v, const ResourceContext& resource, TimeNs default_
 
 // --- traces ---
 
-// Returns the span.kind name of a kind (number or enum name), "" for
-// unspecified.
-Result<std::string_view> read_span_kind(od::value& v) {
-  static constexpr std::string_view kNames[] = {"", "internal", "server", "client", "producer", "consumer"};
+// Returns the kind a span's `kind` says: its number (0-5) or its enum name.
+Result<SpanKind> read_span_kind(od::value& v) {
   static constexpr std::string_view kEnum[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
                                                "SPAN_KIND_CLIENT",      "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"};
   std::string_view s;
   if (v.get_string().get(s) == simdjson::SUCCESS && s.rfind("SPAN_KIND_", 0) == 0) {
     for (std::size_t i = 0; i < std::size(kEnum); ++i) {
-      if (kEnum[i] == s) return kNames[i];
+      if (kEnum[i] == s) return static_cast<SpanKind>(i);
     }
     return make_error("kind", "unknown span kind \"" + std::string(s.substr(0, 40)) + "\"");
   }
   auto n = internal::read_int64(v, "kind");
   if (!n) return n.error();
   if (*n < 0 || *n > 5) return make_error("kind", std::to_string(*n) + " is not a span kind (0-5)");
-  return kNames[*n];
+  return static_cast<SpanKind>(*n);
 }
 
 Result<SpanStatus> read_status_code(od::value& v) {
@@ -283,8 +281,8 @@ Status decode_span(od::value& v, const ResourceContext& resource, OtlpReader& re
   s.name.clear();
   s.start = s.end = 0;
   s.status = SpanStatus::unset;
+  s.kind = SpanKind::unspecified;
   std::size_t attribute_count = 0;
-  std::string_view kind;
   std::string_view status_message;
   for (auto field_result : obj) {
     std::string_view key;
@@ -314,7 +312,7 @@ Status decode_span(od::value& v, const ResourceContext& resource, OtlpReader& re
     } else if (key == "kind") {
       auto k = read_span_kind(x);
       if (!k) return k.error();
-      kind = *k;
+      s.kind = *k;
     } else if (key == "status") {
       st = read_status(x, reader, s, status_message);
     } else if (key == "attributes") {
@@ -332,7 +330,6 @@ Status decode_span(od::value& v, const ResourceContext& resource, OtlpReader& re
   if (s.start == 0) return make_error("startTimeUnixNano", "missing");
   if (s.end == 0) return make_error("endTimeUnixNano", "missing");
   if (s.end < s.start) return make_error("endTimeUnixNano", "the span ends before it starts");
-  if (!kind.empty()) s.attributes.emplace_back("span.kind", std::string(kind));
   if (!status_message.empty()) s.attributes.emplace_back("status.message", std::string(status_message));
   return ok_status();
 }

@@ -333,7 +333,9 @@ void collect_logs(const EnrichInput& in, StringId service, TimeNs from, TimeNs t
 }
 
 // The failing spans of a service in [from, to) first, then the slowest; at
-// most top_spans.
+// most top_spans. Of each, the requests it served (is_request_span) before
+// its calls: a call failing or slow is its callee's story, told by the
+// callee's own spans.
 std::vector<SpanEvidence> top_spans(const EnrichInput& in, StringId service, TimeNs from, TimeNs to) {
   std::vector<SpanEvidence> out;
   const stream::ServiceContext* ctx = in.shard.context(service);
@@ -341,17 +343,22 @@ std::vector<SpanEvidence> top_spans(const EnrichInput& in, StringId service, Tim
   const auto before = [](const stream::SpanEntry* a, const stream::SpanEntry* b) {
     const bool ea = a->status == SpanStatus::error, eb = b->status == SpanStatus::error;
     if (ea != eb) return ea;
+    const bool ra = is_request_span(a->kind), rb = is_request_span(b->kind);
+    if (ra != rb) return ra;
     const TimeNs da = a->end - a->start, db = b->end - b->start;
     if (da != db) return da > db;
     return a->span_id < b->span_id;
   };
   TopN<const stream::SpanEntry*, decltype(before)> top(in.config.top_spans, before);
-  for (std::size_t i = 0; i < ctx->spans.size(); ++i) {
-    const stream::SpanEntry& s = ctx->spans[i];
-    if (s.start >= from && s.start < to) top.offer(&s);
+  for (const auto* ring : {&ctx->spans, &ctx->calls}) {
+    for (std::size_t i = 0; i < ring->size(); ++i) {
+      const stream::SpanEntry& s = (*ring)[i];
+      if (s.start >= from && s.start < to) top.offer(&s);
+    }
   }
   for (const stream::SpanEntry* s : top.take()) {
-    out.push_back({s->name, s->trace_id, s->span_id, s->start, static_cast<double>(s->end - s->start) / 1e9, s->status});
+    out.push_back({s->name, s->trace_id, s->span_id, s->start, static_cast<double>(s->end - s->start) / 1e9, s->status,
+                   s->kind});
   }
   return out;
 }

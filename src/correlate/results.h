@@ -53,6 +53,7 @@ struct SpanEvidence {
   TimeNs start = 0;
   double duration_s = 0;
   SpanStatus status = SpanStatus::unset;
+  SpanKind kind = SpanKind::unspecified;
 };
 
 struct RelatedEvent {

@@ -166,6 +166,7 @@ void append_enriched_json(std::string& out, const EnrichedEvent& e) {
     w.time(s.start);
     number_field(w, "duration_s", s.duration_s);
     w.field("status", to_string(s.status));
+    if (s.kind != SpanKind::unspecified) w.field("kind", to_string(s.kind));
     w.end_object();
   }
   w.end_array();

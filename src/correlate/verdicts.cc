@@ -7,6 +7,7 @@
 // the evidence behind it.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,31 +55,48 @@ double value_at(const Shard& shard, const std::vector<SignalId>& signals, TimeNs
 }
 
 // The mean time a request spends in `service` itself, without its calls:
-// the durations of its successful spans in [from, to) less those of the spans
-// of its callees in the same trace that start within them. A trimmed mean
-// (the slowest 5 % left out: a call cut short by its timeout leaves a bogus
-// remainder). Empty with fewer than kMinSpans spans.
+// the durations of its successful request spans (is_request_span) in
+// [from, to) less the calls made within them in the same trace. The calls are
+// the service's own client spans when the trace has them (what it waited
+// for, the network included) and its ring of calls still reaches back to the
+// span (a service making several calls per request keeps calls for less
+// time than requests: a trace missing its first calls would look slow);
+// otherwise, as in traces without kinds, the request spans of its callees.
+// A trimmed mean (the slowest 5 % left out: a
+// call cut short by its timeout leaves a bogus remainder). Empty with fewer
+// than kMinSpans spans.
 std::optional<double> own_time(const EnrichInput& in, const std::string& service, TimeNs from, TimeNs to) {
   const Shard& shard = in.shard;
   const stream::ServiceContext* ctx = shard.context(shard.strings().find(service));
   if (ctx == nullptr) return std::nullopt;
-  std::unordered_map<std::string_view, std::vector<std::pair<TimeNs, TimeNs>>> calls;
+  using Calls = std::unordered_map<std::string_view, std::vector<std::pair<TimeNs, TimeNs>>>;
+  Calls client_calls, callee_requests;
+  for (std::size_t i = 0; i < ctx->calls.size(); ++i) {
+    const stream::SpanEntry& s = ctx->calls[i];
+    if (s.kind == SpanKind::client && s.start >= from && s.start < to) client_calls[s.trace_id].push_back({s.start, s.end});
+  }
   for (const std::string& callee : in.graph.callees(service)) {
     const stream::ServiceContext* c = shard.context(shard.strings().find(callee));
     for (std::size_t i = 0; c != nullptr && i < c->spans.size(); ++i) {
       const stream::SpanEntry& s = c->spans[i];
-      if (s.start >= from && s.start < to) calls[s.trace_id].push_back({s.start, s.end});
+      if (s.start >= from && s.start < to) callee_requests[s.trace_id].push_back({s.start, s.end});
     }
   }
+  const TimeNs calls_kept_from = ctx->calls.empty() ? std::numeric_limits<TimeNs>::max() : ctx->calls[0].start;
   std::vector<double> own;
   for (std::size_t i = 0; i < ctx->spans.size(); ++i) {
     const stream::SpanEntry& s = ctx->spans[i];
     if (s.start < from || s.start >= to || s.status == SpanStatus::error) continue;
     TimeNs t = s.end - s.start;
-    if (auto it = calls.find(s.trace_id); it != calls.end()) {
-      for (const auto& [start, end] : it->second) {
-        if (start >= s.start && start < s.end) t -= end - start;
-      }
+    const std::vector<std::pair<TimeNs, TimeNs>>* calls = nullptr;
+    if (auto c = client_calls.find(s.trace_id); c != client_calls.end() && s.start >= calls_kept_from) {
+      calls = &c->second;
+    } else if (auto r = callee_requests.find(s.trace_id); r != callee_requests.end()) {
+      calls = &r->second;
+    }
+    for (std::size_t k = 0; calls != nullptr && k < calls->size(); ++k) {
+      const auto [start, end] = (*calls)[k];
+      if (start >= s.start && start < s.end) t -= end - start;
     }
     own.push_back(static_cast<double>(t) / 1e9);
   }

@@ -12,6 +12,8 @@ constexpr std::array<std::string_view, 5> kCategoryNames = {"scaling", "provisio
 constexpr std::array<std::string_view, 5> kSeverityNames = {"debug", "info", "warning", "error",
                                                              "critical"};
 constexpr std::array<std::string_view, 3> kSpanStatusNames = {"unset", "ok", "error"};
+constexpr std::array<std::string_view, 6> kSpanKindNames = {"unspecified", "internal", "server",
+                                                            "client",      "producer", "consumer"};
 
 template <typename Enum, std::size_t N>
 bool parse_enum(const std::array<std::string_view, N>& names, std::string_view text, Enum& out) {
@@ -29,6 +31,7 @@ bool parse_enum(const std::array<std::string_view, N>& names, std::string_view t
 std::string_view to_string(Category c) { return kCategoryNames[static_cast<std::size_t>(c)]; }
 std::string_view to_string(Severity s) { return kSeverityNames[static_cast<std::size_t>(s)]; }
 std::string_view to_string(SpanStatus s) { return kSpanStatusNames[static_cast<std::size_t>(s)]; }
+std::string_view to_string(SpanKind k) { return kSpanKindNames[static_cast<std::size_t>(k)]; }
 
 bool parse_category(std::string_view text, Category& out) {
   return parse_enum(kCategoryNames, text, out);
@@ -67,6 +70,7 @@ bool parse_severity(std::string_view text, Severity& out) {
 bool parse_span_status(std::string_view text, SpanStatus& out) {
   return parse_enum(kSpanStatusNames, text, out);
 }
+bool parse_span_kind(std::string_view text, SpanKind& out) { return parse_enum(kSpanKindNames, text, out); }
 
 void clear_for_reuse(Event& e) {
   e.id.clear();

@@ -71,6 +71,16 @@ struct LogRecord {
 };
 
 enum class SpanStatus : std::uint8_t { unset, ok, error };
+// OTLP's SPAN_KIND_* in its numbering: a server span is a request handled, a
+// client span a call made (a caller's view of its callee, network included).
+enum class SpanKind : std::uint8_t { unspecified, internal, server, client, producer, consumer };
+// True for a span that stands for a request a service handled: a server or
+// consumer span, or one of unspecified kind (traces that do not say, read as
+// they were before kinds). Client, producer and internal spans are parts of
+// such a request: its calls and its steps.
+constexpr bool is_request_span(SpanKind kind) {
+  return kind == SpanKind::server || kind == SpanKind::consumer || kind == SpanKind::unspecified;
+}
 
 struct Span {
   std::string trace_id;
@@ -81,6 +91,7 @@ struct Span {
   TimeNs start = 0;
   TimeNs end = 0;
   SpanStatus status = SpanStatus::unset;
+  SpanKind kind = SpanKind::unspecified;
   Attributes attributes;
 
   friend bool operator==(const Span&, const Span&) = default;
@@ -97,10 +108,12 @@ using Record = std::variant<Event, MetricSample, LogRecord, Span>;
 std::string_view to_string(Category c);
 std::string_view to_string(Severity s);
 std::string_view to_string(SpanStatus s);
+std::string_view to_string(SpanKind k);
 // Returns false when `text` names no value of the enum.
 bool parse_category(std::string_view text, Category& out);
 bool parse_severity(std::string_view text, Severity& out);
 bool parse_span_status(std::string_view text, SpanStatus& out);
+bool parse_span_kind(std::string_view text, SpanKind& out);
 
 // Returns "event", "metric", "log" or "span".
 std::string_view record_kind(const Record& r);

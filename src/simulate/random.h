@@ -10,10 +10,13 @@
 
 namespace eventlens::simulate {
 
-// What a draw is for; keeps the streams of different purposes apart.
+// What a draw is for; keeps the streams of different purposes apart. New
+// purposes go at the end: a stream's number is part of every draw it makes,
+// so inserting one would change the output of every scenario.
 enum class Stream : std::uint64_t {
   traffic = 1, latency_noise, memory_noise, pod_jitter, fault_time, fault_target,
   provisioning, trace, log, metric_noise, names, event_order,
+  call,  // client spans: ids of the calls in a trace
 };
 
 inline std::uint64_t mix64(std::uint64_t z) {

@@ -140,7 +140,9 @@ void Telemetry::write_traces(int t) {
       std::uint64_t span_counter = 0;
       const TimeNs start = cluster_.time_of(t) +
                            static_cast<TimeNs>(uniform(seed, Stream::trace, t, k, 3) * 1e9);
-      // Depth-first: a span's own time first, then its calls in order.
+      // Depth-first: a server span's own time first, then its calls in
+      // order, each a client span of the caller around the callee's server
+      // span.
       auto build = [&](auto&& self, int i, TimeNs begin, const std::string& parent, int depth) -> std::pair<TimeNs, bool> {
         const ServiceSpec& svc = spec.services[i];
         const ServiceState& s = services[i];
@@ -160,12 +162,32 @@ void Telemetry::write_traces(int t) {
             int calls = static_cast<int>(ratio);
             if (uniform(seed, Stream::trace, t, k, 400 + c * 8 + static_cast<std::uint64_t>(dep)) < ratio - calls) ++calls;
             for (int m = 0; m < calls; ++m) {
-              auto [child_end, child_failed] = self(self, dep, cursor, span_id, depth + 1);
+              // The call's id is drawn from the number its callee's server
+              // span is about to take: unique in the trace, and the server
+              // spans' own draws stay as they were before client spans.
+              std::string call_id;
+              append_hex(call_id, draw(seed, Stream::call, t, k, span_counter), 16);
+              const std::size_t call_slot = trace_spans_.size();
+              trace_spans_.emplace_back();
+              auto [child_end, child_failed] = self(self, dep, cursor, call_id, depth + 1);
               const TimeNs limit = cursor + static_cast<TimeNs>(spec.services[dep].timeout_s * 1e9);
-              if (child_end > limit) {  // the caller gave up
+              const bool timed_out = child_end > limit;
+              if (timed_out) {  // the caller gave up
                 child_end = limit;
                 child_failed = true;
               }
+              Span& call = trace_spans_[call_slot];
+              call.trace_id = tid;
+              call.span_id = std::move(call_id);
+              call.parent_span_id = span_id;
+              call.service = svc.name;
+              call.name = spec.services[dep].operation;
+              call.start = cursor;
+              call.end = child_end;
+              call.status = child_failed ? SpanStatus::error : SpanStatus::ok;
+              call.kind = SpanKind::client;
+              call.attributes = {{"peer.service", spec.services[dep].name},
+                                 {"http.status_code", std::int64_t{timed_out ? 504 : child_failed ? 500 : 200}}};
               cursor = child_end;
               failed = failed || child_failed;
             }
@@ -181,6 +203,7 @@ void Telemetry::write_traces(int t) {
         sp.start = begin;
         sp.end = end;
         sp.status = failed ? SpanStatus::error : SpanStatus::ok;
+        sp.kind = SpanKind::server;
         sp.attributes = {{"http.status_code", std::int64_t{failed ? 500 : 200}}};
         if (failed) error_spans_[i].emplace_back(tid, span_id);
         return {end, failed};

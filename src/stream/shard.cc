@@ -222,6 +222,7 @@ ServiceContext& Shard::context_for(StringId service) {
   if (it == contexts_.end()) {
     it = contexts_.emplace(service, ServiceContext{Ring<LogEntry>(config_.max_logs_per_service),
                                                   Ring<SpanEntry>(config_.max_spans_per_service),
+                                                  Ring<SpanEntry>(),
                                                   Ring<EventEntry>(config_.max_events_per_service),
                                                   {}, 0})
              .first;
@@ -280,10 +281,16 @@ void Shard::push_span(std::size_t input, const Span& s, const Record& r) {
   const StringId service = strings_.intern(s.service);
   ServiceContext& ctx = context_for(service);
   ctx.last_seen = std::max(ctx.last_seen, s.start);
-  SpanEntry& slot = ctx.spans.push_slot();
+  Ring<SpanEntry>* ring = &ctx.spans;
+  if (!is_request_span(s.kind)) {
+    if (ctx.calls.empty()) ctx.calls = Ring<SpanEntry>(config_.max_spans_per_service);
+    ring = &ctx.calls;
+  }
+  SpanEntry& slot = ring->push_slot();
   slot.start = s.start;
   slot.end = s.end;
   slot.status = s.status;
+  slot.kind = s.kind;
   slot.name = s.name;
   slot.trace_id = s.trace_id;
   slot.span_id = s.span_id;
@@ -661,7 +668,7 @@ std::size_t Shard::state_bytes() const {
     bytes += sizeof(Signal) + sig.members.capacity() * sizeof(SeriesId) + sig.history.capacity() * sizeof(float);
   }
   for (const auto& [id, ctx] : contexts_) {
-    bytes += sizeof(ctx) + ctx.logs.capacity() * sizeof(LogEntry) + ctx.spans.capacity() * sizeof(SpanEntry) +
+    bytes += sizeof(ctx) + ctx.logs.capacity() * sizeof(LogEntry) + (ctx.spans.capacity() + ctx.calls.capacity()) * sizeof(SpanEntry) +
              ctx.events.capacity() * sizeof(EventEntry);
     for (std::size_t i = 0; i < ctx.logs.size(); ++i) bytes += ctx.logs[i].body.capacity();
   }

@@ -75,6 +75,7 @@ struct SpanEntry {
   TimeNs start = 0;
   TimeNs end = 0;
   SpanStatus status = SpanStatus::unset;
+  SpanKind kind = SpanKind::unspecified;
   std::string name;
   std::string trace_id;
   std::string span_id;
@@ -93,7 +94,13 @@ struct EventEntry {
 // What a shard keeps per service besides its signals.
 struct ServiceContext {
   Ring<LogEntry> logs;
-  Ring<SpanEntry> spans;
+  Ring<SpanEntry> spans;  // the requests it served (is_request_span)
+  // The parts of those requests: its calls and steps (client, producer and
+  // internal spans). Kept apart, so that a service making many calls per
+  // request keeps as many requests as one making none; allocated with the
+  // first such span (capacity 1 until then), as most services in traces
+  // without kinds never have one.
+  Ring<SpanEntry> calls;
   Ring<EventEntry> events;
   std::vector<SignalId> signals;
   TimeNs last_seen = 0;

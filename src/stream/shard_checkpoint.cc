@@ -80,6 +80,7 @@ void save_item(StateWriter& out, const SpanEntry& e) {
   out.i64(e.start);
   out.i64(e.end);
   out.u8(static_cast<std::uint8_t>(e.status));
+  out.u8(static_cast<std::uint8_t>(e.kind));
   out.str(e.name);
   out.str(e.trace_id);
   out.str(e.span_id);
@@ -107,6 +108,7 @@ void load_item(StateReader& in, SpanEntry& e) {
   e.start = in.i64();
   e.end = in.i64();
   e.status = read_enum(in, SpanStatus::error, "span status");
+  e.kind = read_enum(in, SpanKind::consumer, "span kind");
   e.name = in.str();
   e.trace_id = in.str();
   e.span_id = in.str();
@@ -158,12 +160,13 @@ void Shard::save(StateWriter& out) const {
   // config_fingerprint for a setting), bumps kStateFormatVersion, then the
   // size; a resumed run would otherwise silently differ from one that never
   // stopped. (The interner's last-id cache needs no saving; 1072 and 96:
-  // the maps became absl::flat_hash_map, same contents.)
+  // the maps became absl::flat_hash_map, same contents. The ring of calls:
+  // format version 5.)
   static_assert(sizeof(Shard) == 1104 && sizeof(StreamConfig) == 144 && sizeof(SignalSpec) == 152,
                 "Shard changed: update shard_checkpoint.cc");
   static_assert(sizeof(Series) == 72 && sizeof(Signal) == 72 && sizeof(SpanGeneration) == 96,
                 "Shard's series, signals or span generations changed: update shard_checkpoint.cc");
-  static_assert(sizeof(ServiceContext) == 152 && sizeof(LogEntry) == 88 && sizeof(SpanEntry) == 120 &&
+  static_assert(sizeof(ServiceContext) == 192 && sizeof(LogEntry) == 88 && sizeof(SpanEntry) == 120 &&
                     sizeof(EventEntry) == 144 && sizeof(ShardCounters) == 72 && sizeof(WatermarkTracker) == 48,
                 "A service context, counters or the watermark changed: update shard_checkpoint.cc");
 #endif
@@ -252,6 +255,8 @@ void Shard::save(StateWriter& out) const {
     out.u32(service);
     save_ring(out, ctx.logs);
     save_ring(out, ctx.spans);
+    out.boolean(!ctx.calls.empty());  // allocated with its first span
+    if (!ctx.calls.empty()) save_ring(out, ctx.calls);
     save_ring(out, ctx.events);
     out.count(ctx.signals.size());
     for (SignalId s : ctx.signals) out.u32(s);
@@ -418,6 +423,10 @@ Status Shard::load(StateReader& in) {
     ServiceContext& ctx = context_for(service);  // also appends to service_order_
     load_ring(in, ctx.logs, "logs");
     load_ring(in, ctx.spans, "spans");
+    if (in.boolean()) {
+      ctx.calls = Ring<SpanEntry>(config_.max_spans_per_service);
+      load_ring(in, ctx.calls, "calls");
+    }
     load_ring(in, ctx.events, "events");
     ctx.signals.resize(in.count(4));
     for (SignalId& s : ctx.signals) {

@@ -60,6 +60,7 @@ std::vector<Record> sample_records() {
     s.start = base + i;
     s.end = base + i + 5'000'000;
     s.status = static_cast<SpanStatus>(i % 3);
+    s.kind = static_cast<SpanKind>(i % 6);
     s.attributes = {{"http.status_code", std::int64_t{200}}};
     out.emplace_back(s);
   }
@@ -80,6 +81,29 @@ TEST(NativeJson, RoundTripsEveryRecordKind) {
     EXPECT_EQ(h.records[i].index(), records[i].index()) << i;
     EXPECT_TRUE(h.records[i] == records[i]) << i << ": " << payload.substr(0, 0);
   }
+}
+
+TEST(NativeJson, SpanKindIsALowercaseNameWrittenOnlyWhenSet) {
+  auto h = decode(Format::native,
+                  R"({"trace_id":"t","span_id":"a","start":1,"end":2,"kind":"server"})" "\n"
+                  R"({"trace_id":"t","span_id":"b","parent_span_id":"a","start":1,"end":2,"kind":"client"})" "\n"
+                  R"({"trace_id":"t","span_id":"c","start":1,"end":2})" "\n"
+                  R"({"trace_id":"t","span_id":"d","start":1,"end":2,"kind":null})" "\n");
+  ASSERT_TRUE(h.rejects.empty()) << h.describe_rejects();
+  const auto spans = h.all<Span>();
+  ASSERT_EQ(spans.size(), 4u);
+  EXPECT_EQ(spans[0].kind, SpanKind::server);
+  EXPECT_EQ(spans[1].kind, SpanKind::client);
+  EXPECT_EQ(spans[2].kind, SpanKind::unspecified) << "absent";
+  EXPECT_EQ(spans[3].kind, SpanKind::unspecified) << "null counts as absent";
+
+  // Written back: a kind only when there is one, so files of spans without
+  // kinds encode exactly as before kinds existed.
+  std::string server, plain;
+  encode_native(spans[0], server);
+  encode_native(spans[2], plain);
+  EXPECT_NE(server.find(R"("kind":"server")"), std::string::npos) << server;
+  EXPECT_EQ(plain.find("kind"), std::string::npos) << plain;
 }
 
 TEST(NativeJson, EncodesOneLinePerRecord) {
@@ -150,6 +174,8 @@ TEST(NativeJson, RefusesBadRecordsNamingTheFieldAndKeepsGoing) {
       {R"({"name":"up","time":1,"value":1,"labels":{"a":1}})", "labels.a", "got number"},
       {R"({"trace_id":"a","span_id":"b","start":5,"end":4})", "end", "before it starts"},
       {R"({"trace_id":"a","start":5,"end":6})", "span_id", "missing"},
+      {R"({"trace_id":"a","span_id":"b","start":5,"end":6,"kind":"SERVER"})", "kind", "unknown span kind \"SERVER\""},
+      {R"({"trace_id":"a","span_id":"b","start":5,"end":6,"kind":2})", "kind", "got number"},
       {R"({"time":1,"body":"x","severity":"meh"})", "severity", "unknown severity"},
       {R"({"time":1,"type":"deploy",)", "", "malformed JSON"},
       {R"({"time":1,"type":"deploy"} {"x":1})", "", "trailing content"},

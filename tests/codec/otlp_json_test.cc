@@ -215,7 +215,7 @@ TEST(OtlpJsonFiles, JaegerWrappedResultWithoutTimesIsRefusedByName) {
   EXPECT_EQ(s.status, SpanStatus::error);
   EXPECT_EQ(s.start, kT);
   EXPECT_EQ(s.end, kT + 500'000'000);
-  EXPECT_EQ(string_attribute(s.attributes, "span.kind"), "server");
+  EXPECT_EQ(s.kind, SpanKind::server);
   EXPECT_EQ(s.service, "");  // the resource is empty
 }
 
@@ -247,9 +247,34 @@ TEST(OtlpJsonFiles, SnakeCasePayloadsDecode) {
   const Span child = std::get<Span>(t.records[1]);
   EXPECT_EQ(child.parent_span_id, "1111111111111111");
   EXPECT_EQ(child.status, SpanStatus::error);
-  EXPECT_EQ(string_attribute(child.attributes, "span.kind"), "client");
+  EXPECT_EQ(child.kind, SpanKind::client);
   EXPECT_EQ(string_attribute(child.attributes, "db.system"), "postgresql");
   EXPECT_EQ(string_attribute(child.attributes, "status.message"), "db timeout");
+}
+
+TEST(OtlpJsonFiles, SpanKindsOfRealSamplesReadAsNumbersOrEnumNames) {
+  // The samples spell kinds as numbers; OTLP/JSON allows the enum names too.
+  for (const auto& [file, kinds] : std::vector<std::pair<std::string, std::vector<SpanKind>>>{
+           {"otlp/fluent-bit-payloads/test_traces_002.in.json", {SpanKind::server, SpanKind::client}},
+           {"otlp/jaeger/otlp2jaeger-in.json", {SpanKind::server, SpanKind::server}},
+           {"otlp/proto-examples/trace.json", {SpanKind::server}}}) {
+    const std::string numbers = read_file(data_path(file));
+    std::string names = numbers;
+    for (const auto& [number, name] : std::vector<std::pair<std::string, std::string>>{
+             {R"("kind": 2)", R"("kind": "SPAN_KIND_SERVER")"}, {R"("kind": 3)", R"("kind": "SPAN_KIND_CLIENT")"}}) {
+      for (auto at = names.find(number); at != std::string::npos; at = names.find(number, at + 1)) {
+        names.replace(at, number.size(), name);
+      }
+    }
+    ASSERT_NE(names, numbers) << file;
+    auto a = traces(numbers);
+    auto b = traces(names);
+    ASSERT_TRUE(a.rejects.empty()) << file << "\n" << a.describe_rejects();
+    std::vector<SpanKind> seen;
+    for (const Span& s : a.all<Span>()) seen.push_back(s.kind);
+    EXPECT_EQ(seen, kinds) << file;
+    EXPECT_EQ(a.records, b.records) << file;
+  }
 }
 
 TEST(OtlpJsonFiles, SnakeCaseSpellingOfEveryExampleGivesTheSameRecords) {
@@ -295,7 +320,7 @@ TEST(OtlpJsonFiles, UpperCaseHexIdsAreStoredLowerCase) {
   EXPECT_EQ(s.parent_span_id, "eee19b7ec3c1b173");
   EXPECT_EQ(s.service, "my.service");
   EXPECT_EQ(s.name, "I'm a server span");
-  EXPECT_EQ(string_attribute(s.attributes, "span.kind"), "server");
+  EXPECT_EQ(s.kind, SpanKind::server);
 
   auto l = logs(log_request(R"({"timeUnixNano":"1","traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"EEE19B7EC3C1B174"})"));
   ASSERT_EQ(l.records.size(), 1u) << l.describe_rejects();
@@ -547,14 +572,16 @@ TEST(OtlpJsonTraces, SpanFieldsMap) {
       {R"("kind":"SPAN_KIND_PRODUCER","status":{"code":"STATUS_CODE_ERROR"})", SpanStatus::error, "producer"},
       {R"("kind":5,"status":{"code":1})", SpanStatus::ok, "consumer"},
       {R"("kind":1,"status":{"code":"STATUS_CODE_UNSET"})", SpanStatus::unset, "internal"},
-      {R"("kind":0,"status":{})", SpanStatus::unset, "<none>"},
+      {R"("kind":0,"status":{})", SpanStatus::unset, "unspecified"},
+      {R"("status":{})", SpanStatus::unset, "unspecified"},
   };
   for (const auto& [fields, status, kind] : cases) {
     auto h = traces(span_request("{" + ids + times + R"(,"name":"GET /cart",)" + fields + "}"));
     ASSERT_EQ(h.records.size(), 1u) << fields << "\n" << h.describe_rejects();
     const Span s = std::get<Span>(h.records[0]);
     EXPECT_EQ(s.status, status) << fields;
-    EXPECT_EQ(string_attribute(s.attributes, "span.kind"), kind) << fields;
+    EXPECT_EQ(to_string(s.kind), kind) << fields;
+    EXPECT_EQ(string_attribute(s.attributes, "span.kind"), "<none>") << "the kind is the span's, not an attribute";
     EXPECT_EQ(s.service, "frontend");
     EXPECT_EQ(s.name, "GET /cart");
     EXPECT_EQ(s.start, kT);
@@ -1068,6 +1095,7 @@ TEST(OtlpJsonEncode, SpansRoundTrip) {
     s.start = kT + i;
     s.end = s.start + (i % 4) * 1000;
     s.status = static_cast<SpanStatus>(i % 3);
+    s.kind = static_cast<SpanKind>(i % 6);
     s.attributes = {{"http.status_code", std::int64_t{200 + i}}, {"cached", i % 2 == 1}, {"db", std::string("pg")}};
     in.push_back(s);
   }

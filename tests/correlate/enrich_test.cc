@@ -34,8 +34,15 @@ MetricSample sample(std::string name, Labels labels, TimeNs t, double v) {
   return test::metric_sample(std::move(name), std::move(labels), t, v);
 }
 
+// How api's 20 ms of own time per request shows in its traces: alone; with a
+// 30 ms call to db inside a 50 ms span, in spans without kinds (db's span is
+// a child of api's); or in spans with kinds (api's server span, its client
+// span of the call, db's server span under that client span).
+enum class Spans { alone, calls_without_kinds, calls_with_kinds };
+
 // `from` < 0 leaves `from_replicas` out of the event.
-Verdict judge(const Telemetry& tel, const std::string& type, int from, int to, int utilisation_percent) {
+Verdict judge(const Telemetry& tel, const std::string& type, int from, int to, int utilisation_percent,
+              Spans spans = Spans::alone) {
   const Config config = default_config();
   NullObserver observer;
   stream::Shard shard(config.stream, observer);
@@ -61,9 +68,36 @@ Verdict judge(const Telemetry& tel, const std::string& type, int from, int to, i
     span.service = "api";
     span.name = "GET /";
     span.start = t + kSecond;
-    span.end = span.start + 20'000'000;
+    span.end = span.start + (spans == Spans::alone ? 20'000'000 : 50'000'000);
     span.status = SpanStatus::ok;
+    if (spans == Spans::calls_with_kinds) span.kind = SpanKind::server;
     shard.push(input, Record{span});
+    if (spans == Spans::calls_with_kinds) {
+      Span call = span;
+      call.parent_span_id = span.span_id;
+      call.span_id = "call-" + std::to_string(s + 600);
+      call.kind = SpanKind::client;
+      call.start = span.start + 10'000'000;
+      call.end = call.start + 30'000'000;
+      shard.push(input, Record{call});
+      span = call;
+    }
+    if (spans != Spans::alone) {
+      Span db = span;
+      db.parent_span_id = span.span_id;
+      db.span_id = "db-" + std::to_string(s + 600);
+      db.service = "db";
+      db.name = "SELECT";
+      if (spans == Spans::calls_with_kinds) {
+        db.kind = SpanKind::server;
+        db.start = span.start + 2'000'000;  // the network's share of the client span
+        db.end = span.end - 3'000'000;
+      } else {
+        db.start = span.start + 10'000'000;
+        db.end = db.start + 30'000'000;
+      }
+      shard.push(input, Record{db});
+    }
     if (s % 15 != 0) continue;
     requests += tel.load(s) * 15;
     shard.push(input, Record{sample("http_requests_total", service, t, requests)});
@@ -76,7 +110,8 @@ Verdict judge(const Telemetry& tel, const std::string& type, int from, int to, i
                                     tel.latency(s))});
   }
   shard.flush();
-  const ServiceGraph graph;
+  ServiceGraph graph;
+  if (spans != Spans::alone) graph.add_edge("api", "db");
   const EnrichInput in{shard, config, graph};
   return enrich(in, e, false).verdict;
 }
@@ -101,6 +136,19 @@ TEST(ScalingVerdict, AScaleUpThatKeptLatencyWhereItWasUnderMoreLoadWasEffective)
   EXPECT_NEAR(evidence(v, "capacity_per_replica_rps"), 100, 5);
   EXPECT_NEAR(evidence(v, "service_time_s"), 0.020, 0.002);
   EXPECT_GT(evidence(v, "utilisation_had_it_not_scaled"), 1.0);
+}
+
+TEST(ScalingVerdict, TheServiceTimeIsAServerSpanLessItsClientSpansOrItsCalleesSpansWithoutKinds) {
+  Telemetry tel;
+  tel.load = [](int s) { return s <= 0 ? 240.0 : 330.0; };
+  tel.ready = [](int s) { return s < 30 ? 3.0 : 6.0; };
+  tel.latency = [](int) { return 0.052; };
+  for (Spans spans : {Spans::calls_without_kinds, Spans::calls_with_kinds}) {
+    const Verdict v = judge(tel, "scale_up", 3, 6, 80, spans);
+    // Not 50 ms (calls kept), 25 ms (client spans counted as requests) or
+    // -5 ms (a call subtracted twice, as client span and as db's span).
+    EXPECT_NEAR(evidence(v, "service_time_s"), 0.020, 0.002) << static_cast<int>(spans) << ": " << v.sentence;
+  }
 }
 
 // A scale-up of 3 replicas whose added pods never become ready, while the

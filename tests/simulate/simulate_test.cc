@@ -427,6 +427,68 @@ TEST(Realism, ASlowDependencyCascadesIntoUpstreamTimeouts) {
   EXPECT_GT(failed_db, 10);
 }
 
+std::string attribute_text(const Attributes& attributes, std::string_view key) {
+  for (const auto& [k, v] : attributes) {
+    if (k == key && std::holds_alternative<std::string>(v)) return std::get<std::string>(v);
+  }
+  return {};
+}
+
+TEST(Traces, EveryCallIsAClientSpanOfTheCallerAroundTheCalleesServerSpan) {
+  Simulated s = simulate("cascading-timeout", 3, 1800);  // db's slowdown makes calls time out
+  std::map<std::string, std::set<std::string>> calls;  // the scenario's call graph
+  for (const auto& svc : s.truth.services) calls[svc.name].insert(svc.calls.begin(), svc.calls.end());
+  std::map<std::pair<std::string, std::string>, const Span*> by_id;  // (trace, span)
+  std::map<std::pair<std::string, std::string>, std::vector<const Span*>> children;
+  for (const auto& sp : s.sink.spans) {
+    ASSERT_TRUE(by_id.emplace(std::pair{sp.trace_id, sp.span_id}, &sp).second) << "span ids are unique in a trace";
+    if (!sp.parent_span_id.empty()) children[{sp.trace_id, sp.parent_span_id}].push_back(&sp);
+  }
+  int clients = 0, servers = 0, roots = 0, timed_out = 0;
+  for (const auto& sp : s.sink.spans) {
+    ASSERT_TRUE(sp.kind == SpanKind::server || sp.kind == SpanKind::client) << to_string(sp.kind);
+    const auto parent_it = by_id.find({sp.trace_id, sp.parent_span_id});
+    const Span* parent = parent_it == by_id.end() ? nullptr : parent_it->second;
+    if (sp.kind == SpanKind::server) {
+      ++servers;
+      if (sp.parent_span_id.empty()) {
+        ++roots;
+        EXPECT_EQ(sp.service, "frontend") << "a trace starts at the entry service";
+        continue;
+      }
+      // Under the caller's client span for this call.
+      ASSERT_NE(parent, nullptr) << "the parent was written";
+      EXPECT_EQ(parent->kind, SpanKind::client);
+      EXPECT_EQ(attribute_text(parent->attributes, "peer.service"), sp.service);
+      EXPECT_EQ(parent->name, sp.name) << "a call is named after the callee's operation";
+      EXPECT_TRUE(calls[parent->service].contains(sp.service)) << parent->service << " -> " << sp.service;
+      continue;
+    }
+    ++clients;
+    // In the caller, under its server span, around exactly one server span of the callee.
+    ASSERT_NE(parent, nullptr);
+    EXPECT_EQ(parent->kind, SpanKind::server);
+    EXPECT_EQ(parent->service, sp.service);
+    EXPECT_GE(sp.start, parent->start);
+    EXPECT_LE(sp.end, parent->end);
+    const auto& kids = children[{sp.trace_id, sp.span_id}];
+    ASSERT_EQ(kids.size(), 1u);
+    const Span& callee = *kids[0];
+    EXPECT_NE(callee.service, sp.service);
+    EXPECT_GE(callee.start, sp.start);
+    const bool gave_up = sp.status == SpanStatus::error && callee.end > sp.end;
+    if (gave_up) {
+      ++timed_out;  // the caller stopped waiting; the callee's span runs on
+    } else {
+      EXPECT_EQ(sp.end, callee.end) << "the caller sees the callee's time";
+      EXPECT_EQ(sp.status, callee.status);
+    }
+  }
+  EXPECT_GT(roots, 1000);
+  EXPECT_EQ(clients, servers - roots) << "one client span per call";
+  EXPECT_GT(timed_out, 10) << "db's slowdown makes some calls time out";
+}
+
 TEST(Realism, ABadDeployIsTheRootCauseOfItsIncidents) {
   Simulated s = simulate("bad-deploy", 2, 3600);
   const CauseTruth* deploy = nullptr;

@@ -387,12 +387,52 @@ TEST(ShardCheckpoint, TheStateActuallyExercisesWhatIsSaved) {
   s.feed(feed, 0, feed.steps.size() / 2);
   EXPECT_GT(s.shard.counters().series_expired, 0u) << "series expired: the free list is in use";
   EXPECT_FALSE(s.shard.call_edges().empty());
-  bool wrapped = false;
+  bool wrapped = false, calls_wrapped = false, no_calls = false;
   for (StringId service : s.shard.services()) {
     const ServiceContext* ctx = s.shard.context(service);
-    if (ctx != nullptr && ctx->spans.size() == ctx->spans.capacity() && ctx->spans.head() != 0) wrapped = true;
+    if (ctx == nullptr) continue;
+    if (ctx->spans.size() == ctx->spans.capacity() && ctx->spans.head() != 0) wrapped = true;
+    if (ctx->calls.size() == ctx->calls.capacity() && ctx->calls.head() != 0) calls_wrapped = true;
+    if (ctx->calls.empty() && !ctx->spans.empty()) no_calls = true;  // db calls nothing
   }
   EXPECT_TRUE(wrapped) << "some span ring has wrapped";
+  EXPECT_TRUE(calls_wrapped) << "some ring of client spans has wrapped";
+  EXPECT_TRUE(no_calls) << "a service without calls has no ring of them to save";
+}
+
+TEST(ShardCheckpoint, SpansKeepTheirKind) {
+  ShardUnderTest original(small_config());
+  const TimeNs t0 = 1'795'392'000LL * kSecond;
+  for (int k = 0; k < 6; ++k) {
+    Span sp;
+    sp.trace_id = "0af7651916cd43dd8448eb211c80319c";
+    sp.span_id = "00000000000000a" + std::to_string(k);
+    sp.service = "checkout";
+    sp.name = "POST /checkout";
+    sp.start = t0 + k * kSecond;
+    sp.end = sp.start + 5'000'000;
+    sp.kind = static_cast<SpanKind>(k);
+    original.shard.push(3, sp);
+  }
+  const std::string checkpoint = original.save();
+  ShardUnderTest resumed(small_config());
+  StateReader in(checkpoint, "shard");
+  const Status loaded = resumed.shard.load(in);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().to_string();
+  const ServiceContext* ctx = resumed.shard.context(resumed.shard.strings().find("checkout"));
+  ASSERT_NE(ctx, nullptr);
+  // Requests served in one ring, their calls and steps in the other.
+  ASSERT_EQ(ctx->spans.size(), 3u);
+  EXPECT_EQ(ctx->spans[0].kind, SpanKind::unspecified);
+  EXPECT_EQ(ctx->spans[1].kind, SpanKind::server);
+  EXPECT_EQ(ctx->spans[2].kind, SpanKind::consumer);
+  ASSERT_EQ(ctx->calls.size(), 3u);
+  EXPECT_EQ(ctx->calls[0].kind, SpanKind::internal);
+  EXPECT_EQ(ctx->calls[1].kind, SpanKind::client);
+  EXPECT_EQ(ctx->calls[2].kind, SpanKind::producer);
+  EXPECT_EQ(ctx->calls.capacity(), ctx->spans.capacity());
+  EXPECT_TRUE(resumed.save() == checkpoint);
+
 }
 
 TEST(ShardCheckpoint, RefusesACheckpointOfAnotherConfiguration) {

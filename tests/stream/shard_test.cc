@@ -3,12 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "stream/log_template.h"
 #include "stream/watermark.h"
 #include "support/records.h"
+#include "support/simulated.h"
 
 namespace eventlens::stream {
 namespace {
@@ -256,6 +259,55 @@ TEST(Shard, LearnsCallEdgesFromSpansInEitherArrivalOrder) {
   EXPECT_EQ(edges.count(Shard::edge_key(id("frontend"), id("checkout"))), 1u);
   EXPECT_EQ(edges.count(Shard::edge_key(id("checkout"), id("inventory"))), 1u);
   EXPECT_EQ(edges.count(Shard::edge_key(id("inventory"), id("db"))), 1u);
+}
+
+// The edges a shard learns from `records` (spans only), as names.
+std::map<std::pair<std::string, std::string>, std::uint64_t> learned_edges(const std::vector<Record>& records) {
+  Recorder obs;
+  Shard shard(config_with({}), obs);
+  const auto in = shard.add_input();
+  for (const Record& r : records) {
+    if (std::holds_alternative<Span>(r)) shard.push(in, r);
+  }
+  std::map<std::pair<std::string, std::string>, std::uint64_t> out;
+  for (const auto& [key, calls] : shard.call_edges()) {
+    out[{shard.strings().name(static_cast<StringId>(key >> 32)),
+         shard.strings().name(static_cast<StringId>(key & 0xffffffffu))}] = calls;
+  }
+  return out;
+}
+
+TEST(Shard, LearnsTheSameEdgesFromClientAndServerSpansAsFromTracesWithoutKinds) {
+  const std::vector<Record> records = test::simulated_records("mixed", 2, 20 * 60);
+  // The same traces as instrumentation without kinds writes them: no
+  // client spans, each callee's span a child of its caller's span.
+  std::map<std::string, std::string> client_parent;  // trace + client span -> its parent
+  for (const Record& r : records) {
+    if (const Span* s = std::get_if<Span>(&r); s != nullptr && s->kind == SpanKind::client) {
+      client_parent[s->trace_id + s->span_id] = s->parent_span_id;
+    }
+  }
+  ASSERT_FALSE(client_parent.empty());
+  std::vector<Record> without_kinds;
+  for (const Record& r : records) {
+    const Span* s = std::get_if<Span>(&r);
+    if (s == nullptr || s->kind == SpanKind::client) continue;
+    Span plain = *s;
+    plain.kind = SpanKind::unspecified;
+    if (auto it = client_parent.find(s->trace_id + s->parent_span_id); it != client_parent.end()) {
+      plain.parent_span_id = it->second;
+    }
+    without_kinds.emplace_back(std::move(plain));
+  }
+  const auto with = learned_edges(records);
+  EXPECT_EQ(with, learned_edges(without_kinds)) << "the same edges, each call counted once";
+  // And they are the scenario's call graph.
+  std::set<std::pair<std::string, std::string>> names;
+  for (const auto& [edge, calls] : with) names.insert(edge);
+  const std::set<std::pair<std::string, std::string>> shop = {
+      {"frontend", "checkout"}, {"frontend", "search"}, {"checkout", "payment"},
+      {"checkout", "inventory"}, {"inventory", "db"}};
+  EXPECT_EQ(names, shop);
 }
 
 TEST(Shard, KeepsWarningLogsAndEventsPerService) {
