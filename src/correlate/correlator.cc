@@ -21,12 +21,6 @@ std::string incident_id(const std::string& service, const std::string& role, con
   return buf;
 }
 
-std::string signal_phrase(const std::string& role) {
-  if (role == "latency") return "p95 latency";
-  if (role == "errors") return "error ratio";
-  return role;
-}
-
 }  // namespace
 
 Correlator::Correlator(Config config, ResultSink& sink, bool emit_provisional)
@@ -223,7 +217,7 @@ void Correlator::rank(Incident& incident, TimeNs on_top_of) const {
                    incident.causes.front().time >= on_top_of;
   }
   if (!second_fault) incident.causes = rank_with(config_);
-  const std::string what = signal_phrase(incident.role) + " of " + incident.service;
+  const std::string what = role_phrase(incident.role) + " of " + incident.service;
   incident.summary = what + " went from " + role_value(incident.role, incident.baseline) + " to " +
                      role_value(incident.role, incident.peak) + " from " + clock_time(incident.start);
   if (!incident.causes.empty()) {

@@ -22,19 +22,31 @@ void Engine::finish() {
   problems_.finish();
 }
 
+namespace {
+
+// Each part of the engine's state in a part of its own, named for errors.
+template <typename Part>
+void save_part(stream::CheckpointStore::Parts& parts, const char* name, const Part& part) {
+  stream::StateWriter out;
+  part.save(out);
+  parts[name] = out.finish();
+}
+
+template <typename Part>
+Status load_part(const stream::CheckpointStore::Parts& parts, const char* name, Part& part) {
+  const auto it = parts.find(name);
+  if (it == parts.end()) return make_error("checkpoint", std::string("has no part ") + name);
+  stream::StateReader in(it->second, std::string(name) + " checkpoint");
+  return part.load(in);
+}
+
+}  // namespace
+
 void Engine::save(stream::CheckpointStore::Parts& parts) const {
-  stream::StateWriter shard_state;
-  shard_.save(shard_state);
-  parts["shard"] = shard_state.finish();
-  stream::StateWriter correlator_state;
-  correlator_.save(correlator_state);
-  parts["correlator"] = correlator_state.finish();
-  stream::StateWriter problems_state;
-  problems_.save(problems_state);
-  parts["problems"] = problems_state.finish();
-  stream::StateWriter explain_state;
-  explainer_.save(explain_state);
-  parts["explain"] = explain_state.finish();
+  save_part(parts, "shard", shard_);
+  save_part(parts, "correlator", correlator_);
+  save_part(parts, "problems", problems_);
+  save_part(parts, "explain", explainer_);
 }
 
 Status Engine::load(const stream::CheckpointStore::Parts& parts) {
@@ -42,14 +54,10 @@ Status Engine::load(const stream::CheckpointStore::Parts& parts) {
     if (parts.count(part) == 0) return make_error("checkpoint", std::string("has no part ") + part);
   }
   // The shard first: the correlator checks its signal ids against it.
-  stream::StateReader shard_state(parts.at("shard"), "shard checkpoint");
-  if (auto s = shard_.load(shard_state); !s.ok()) return s;
-  stream::StateReader correlator_state(parts.at("correlator"), "correlator checkpoint");
-  if (auto s = correlator_.load(correlator_state); !s.ok()) return s;
-  stream::StateReader problems_state(parts.at("problems"), "problems checkpoint");
-  if (auto s = problems_.load(problems_state); !s.ok()) return s;
-  stream::StateReader explain_state(parts.at("explain"), "explain checkpoint");
-  if (auto s = explainer_.load(explain_state); !s.ok()) return s;
+  if (auto s = load_part(parts, "shard", shard_); !s.ok()) return s;
+  if (auto s = load_part(parts, "correlator", correlator_); !s.ok()) return s;
+  if (auto s = load_part(parts, "problems", problems_); !s.ok()) return s;
+  if (auto s = load_part(parts, "explain", explainer_); !s.ok()) return s;
   problems_until_ = shard_.final_until();
   return ok_status();
 }
