@@ -21,7 +21,7 @@ void print_human_summary(const pipeline::ReplayReport& report) {
               "%llu dead letters\n",
               static_cast<unsigned long long>(c.records), run.wall_s, run.records_per_s(),
               static_cast<unsigned long long>(report.enriched_final), report.incidents.size(),
-              static_cast<unsigned long long>(report.problems),
+              static_cast<unsigned long long>(report.problems.size()),
               static_cast<unsigned long long>(report.dead_letters));
   if (!report.verdicts.empty()) {
     std::printf("verdicts:");
@@ -39,6 +39,14 @@ void print_human_summary(const pipeline::ReplayReport& report) {
   if (!common.empty()) std::printf("impacts (aggregates.json):\n");
   for (std::size_t i = 0; i < common.size() && i < 5; ++i) {
     std::printf("  %s\n", correlate::aggregate_sentence(*common[i]).c_str());
+  }
+  if (!report.problems.empty()) std::printf("problems (problems.jsonl): incidents that share a root cause\n");
+  for (std::size_t i = 0; i < report.problems.size(); ++i) {
+    if (i == 8) {
+      std::printf("  ... %zu more in problems.jsonl\n", report.problems.size() - 8);
+      break;
+    }
+    std::printf("  %s\n", report.problems[i].c_str());
   }
   if (!report.incidents.empty()) std::printf("incidents (incidents.jsonl), with their most likely cause:\n");
   std::size_t shown = 0;

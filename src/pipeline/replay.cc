@@ -242,7 +242,7 @@ ReplayOutcome run_replay(const ReplaySpec& spec, const ReplayLog& log) {
     report.incidents = sink.incidents();
     report.verdicts = sink.verdicts();
     report.dead_letters = sink.dead_letters();
-    report.problems = sink.problems();
+    report.problems = sink.problem_summaries();
     report.aggregates = engine.correlator().aggregates();
     return outcome;
   };

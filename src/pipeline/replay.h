@@ -48,7 +48,7 @@ struct ReplayReport {
   std::uint64_t enriched_final = 0;
   std::vector<correlate::Incident> incidents;         // final, in the order written
   std::map<std::string, std::uint64_t> verdicts;      // "category: value" -> count
-  std::uint64_t problems = 0;
+  std::vector<std::string> problems;  // each problem's summary, in the order written
   std::uint64_t dead_letters = 0;
   std::map<std::pair<std::string, std::string>, correlate::ImpactAggregate> aggregates;
   RunTiming timing;

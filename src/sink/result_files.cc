@@ -4,6 +4,7 @@
 
 #include "codec/json_writer.h"
 #include "correlate/checkpoint_records.h"
+#include "correlate/problems.h"
 #include "correlate/results_json.h"
 
 namespace eventlens::sink {
@@ -76,7 +77,7 @@ void ResultFiles::on_incident(const correlate::Incident& incident, bool final) {
 void ResultFiles::on_problem(const correlate::Problem& problem) {
   correlate::append_problem_json(problems_.buffer(), problem);
   problems_.line_done();
-  ++problems_seen_;
+  problem_summaries_.push_back(problem.summary);
 }
 
 void ResultFiles::on_explanation(const correlate::Explanation& explanation) {
@@ -130,7 +131,8 @@ void ResultFiles::save(stream::StateWriter& out) const {
   out.count(incidents_seen_.size());
   for (const correlate::Incident& inc : incidents_seen_) correlate::save_incident(out, inc);
   out.u64(dead_letters_);
-  out.u64(problems_seen_);
+  out.count(problem_summaries_.size());
+  for (const std::string& s : problem_summaries_) out.str(s);
 }
 
 Status ResultFiles::load(stream::StateReader& in) {
@@ -142,7 +144,8 @@ Status ResultFiles::load(stream::StateReader& in) {
   incidents_seen_.resize(in.count(8 * 12));
   for (correlate::Incident& inc : incidents_seen_) correlate::load_incident(in, inc);
   dead_letters_ = in.u64();
-  problems_seen_ = in.u64();
+  problem_summaries_.resize(in.count(8));
+  for (std::string& s : problem_summaries_) s = in.str();
   return in.finish();
 }
 

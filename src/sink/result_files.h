@@ -86,13 +86,15 @@ class ResultFiles final : public correlate::ResultSink {
   // Final incidents, in the order they were written.
   const std::vector<correlate::Incident>& incidents() const { return incidents_seen_; }
   std::uint64_t dead_letters() const { return dead_letters_; }
-  std::uint64_t problems() const { return problems_seen_; }
+  std::uint64_t problems() const { return problem_summaries_.size(); }
+  // Each problem's summary sentence, in the order written.
+  const std::vector<std::string>& problem_summaries() const { return problem_summaries_; }
 
  private:
   std::map<std::string, std::uint64_t> verdicts_;
   std::vector<correlate::Incident> incidents_seen_;
   std::uint64_t dead_letters_ = 0;
-  std::uint64_t problems_seen_ = 0;
+  std::vector<std::string> problem_summaries_;
   OutputFile enriched_, incidents_, problems_, explanations_, dead_;
 };
 
