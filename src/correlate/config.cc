@@ -1,5 +1,9 @@
 #include "correlate/config.h"
 
+#include <algorithm>
+
+#include "stream/derived_metrics.h"
+
 namespace eventlens::correlate {
 
 const WindowSpec& Config::window_for(Category c) const {
@@ -73,11 +77,48 @@ Config default_config() {
   tput.min_delta = 1.0;
   c.detection = {latency, errs, tput};
 
+  add_derived_signals(c);
+
   // Failures are judged on the minutes before them, after a short settle.
   c.failure_window.before = 10 * 60 * stream::kSecond;
   c.failure_window.settle = 0;
   c.failure_window.after = 2 * 60 * stream::kSecond;
   return c;
+}
+
+namespace {
+
+bool is_derived(const stream::SignalSpec& s) { return s.metric.rfind("eventlens_", 0) == 0; }
+
+}  // namespace
+
+void add_derived_signals(Config& c) {
+  using stream::Aggregate;
+  using stream::SeriesKind;
+  std::vector<stream::SignalSpec> derived;
+  if (c.stream.derived.spans) {
+    derived.push_back(signal("span_throughput", stream::kSpanRequestsTotal, SeriesKind::counter, Aggregate::sum));
+    auto errors = signal("span_errors", stream::kSpanErrorsTotal, SeriesKind::counter, Aggregate::sum);
+    errors.ratio_of = stream::kSpanRequestsTotal;
+    derived.push_back(errors);
+    derived.push_back(signal("span_latency", stream::kSpanDuration, SeriesKind::histogram, Aggregate::max));
+    derived.push_back(signal("call_latency", stream::kCallDuration, SeriesKind::histogram, Aggregate::max));
+  }
+  if (c.stream.derived.logs) {
+    derived.push_back(signal("log_errors", stream::kLogErrorsTotal, SeriesKind::counter, Aggregate::sum));
+    derived.push_back(signal("log_warnings", stream::kLogWarningsTotal, SeriesKind::counter, Aggregate::sum));
+  }
+  for (auto& d : derived) {
+    const bool named = std::any_of(c.stream.signals.begin(), c.stream.signals.end(), [&](const stream::SignalSpec& s) {
+      return s.role == d.role && s.metric == d.metric;
+    });
+    if (!named) c.stream.signals.push_back(std::move(d));
+  }
+}
+
+void remove_derived_signals(Config& c) {
+  auto& s = c.stream.signals;
+  s.erase(std::remove_if(s.begin(), s.end(), is_derived), s.end());
 }
 
 }  // namespace eventlens::correlate

@@ -86,8 +86,19 @@ struct Config {
   const WindowSpec& window_for(Category c) const;
 };
 
-// The built-in configuration (simulator and common Prometheus/OTel names).
+// The built-in configuration (simulator and common Prometheus/OTel names),
+// with the signals derived from spans and logs.
 Config default_config();
+
+// Appends the signals of the metrics derived from spans and logs that
+// `c.stream.derived` switches on (stream/derived_metrics.h): throughput,
+// errors (a ratio) and latency (p95) from the spans a service served,
+// latency as callers saw it from their client spans, and the roles
+// log_errors and log_warnings (lines per second). Signals a file already
+// names are not added twice.
+void add_derived_signals(Config& c);
+// Removes them again (a configuration file decides which families it wants).
+void remove_derived_signals(Config& c);
 
 // Reads a YAML configuration over the defaults; errors name the key path
 // (`roles.latency[0].metric: expected a string`).

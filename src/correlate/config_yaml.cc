@@ -92,6 +92,16 @@ class MapReader {
     return ok_status();
   }
 
+  Status read_bool(std::string_view key, bool& out) {
+    const YAML::Node n = take(key);
+    if (!n) return ok_status();
+    if (!n.IsScalar() || (n.Scalar() != "true" && n.Scalar() != "false")) {
+      return make_error(path_of(key), "expected true or false");
+    }
+    out = n.Scalar() == "true";
+    return ok_status();
+  }
+
   Status read_double(std::string_view key, double& out, Range range) {
     const YAML::Node n = take(key);
     if (!n) return ok_status();
@@ -353,6 +363,14 @@ Status read_ranking(const YAML::Node& node, RankingWeights& w) {
   return r.finish();
 }
 
+Status read_derived(const YAML::Node& node, stream::StreamConfig::Derived& d) {
+  if (Status st = expect_map(node, "derived", "which metrics to derive from spans and logs"); !st) return st;
+  MapReader r(node, "derived");
+  if (Status st = r.read_bool("spans", d.spans); !st) return st;
+  if (Status st = r.read_bool("logs", d.logs); !st) return st;
+  return r.finish();
+}
+
 Status read_topology(const YAML::Node& node, std::map<std::string, std::vector<std::string>>& out) {
   if (Status st = expect_map(node, "topology", "service -> the services it calls"); !st) return st;
   out.clear();
@@ -408,6 +426,9 @@ Status read_config(const YAML::Node& root, Config& c) {
   if (const YAML::Node ranking = r.take("ranking")) {
     if (!(st = read_ranking(ranking, c.weights))) return st;
   }
+  if (const YAML::Node derived = r.take("derived")) {
+    if (!(st = read_derived(derived, s.derived))) return st;
+  }
   if (!(st = r.read_duration("cause_lookback", c.cause_lookback, true))) return st;
   if (!(st = r.read_duration("baseline_window", c.baseline_window, true))) return st;
   if (!(st = r.read_duration("problem_gap", c.problem_gap, false))) return st;
@@ -444,9 +465,11 @@ Status read_config(const YAML::Node& root, Config& c) {
 
 Result<Config> parse_config_yaml(std::string_view yaml) {
   Config c = default_config();
+  remove_derived_signals(c);
   try {
     const YAML::Node root = YAML::Load(std::string(yaml));
     if (Status st = read_config(root, c); !st) return st.error();
+    add_derived_signals(c);
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) return make_error("", "not valid YAML: " + e.msg);
     return make_error("", "not valid YAML: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);

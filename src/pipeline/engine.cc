@@ -11,8 +11,17 @@ Engine::Engine(correlate::Config config, correlate::ResultSink& sink, bool emit_
     : problems_(sink, config.problem_gap, config.problem_recurrence),
       correlator_(std::move(config), problems_, emit_provisional),
       shard_(correlator_.config().stream, correlator_),
-      explainer_(std::move(explain)) {
+      explainer_(std::move(explain)),
+      derived_(correlator_.config().stream.derived, correlator_.config().stream.step,
+               correlator_.config().stream.series_ttl) {
   correlator_.attach(shard_);
+}
+
+void Engine::push(std::size_t input, const Record& record) {
+  derived_.observe(record, derived_samples_);
+  for (MetricSample& m : derived_samples_) shard_.push(input, Record(std::move(m)));
+  shard_.push(input, record);
+  after_input();
 }
 
 void Engine::finish() {
@@ -47,10 +56,11 @@ void Engine::save(stream::CheckpointStore::Parts& parts) const {
   save_part(parts, "correlator", correlator_);
   save_part(parts, "problems", problems_);
   save_part(parts, "explain", explainer_);
+  save_part(parts, "derived", derived_);
 }
 
 Status Engine::load(const stream::CheckpointStore::Parts& parts) {
-  for (const char* part : {"shard", "correlator", "problems", "explain"}) {
+  for (const char* part : {"shard", "correlator", "problems", "explain", "derived"}) {
     if (parts.count(part) == 0) return make_error("checkpoint", std::string("has no part ") + part);
   }
   // The shard first: the correlator checks its signal ids against it.
@@ -58,6 +68,7 @@ Status Engine::load(const stream::CheckpointStore::Parts& parts) {
   if (auto s = load_part(parts, "correlator", correlator_); !s.ok()) return s;
   if (auto s = load_part(parts, "problems", problems_); !s.ok()) return s;
   if (auto s = load_part(parts, "explain", explainer_); !s.ok()) return s;
+  if (auto s = load_part(parts, "derived", derived_); !s.ok()) return s;
   problems_until_ = shard_.final_until();
   return ok_status();
 }

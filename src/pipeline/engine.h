@@ -17,6 +17,7 @@
 #include "model/result.h"
 #include "pipeline/record_receiver.h"
 #include "stream/checkpoint_store.h"
+#include "stream/derived_metrics.h"
 #include "stream/shard.h"
 
 namespace eventlens::pipeline {
@@ -32,10 +33,7 @@ class Engine final : public RecordReceiver {
   Engine& operator=(const Engine&) = delete;
 
   std::size_t add_input() override { return shard_.add_input(); }
-  void push(std::size_t input, const Record& record) override {
-    shard_.push(input, record);
-    after_input();
-  }
+  void push(std::size_t input, const Record& record) override;
   void heartbeat(std::size_t input, TimeNs t) override {
     shard_.heartbeat(input, t);
     after_input();
@@ -49,7 +47,7 @@ class Engine final : public RecordReceiver {
   void finish();
 
   // Checkpoints: the engine's parts ("shard", "correlator", "problems",
-  // "explain") of a checkpoint.
+  // "explain", "derived") of a checkpoint.
   void save(stream::CheckpointStore::Parts& parts) const;
   // Errors name the part; on error the engine is in no state to go on.
   Status load(const stream::CheckpointStore::Parts& parts);
@@ -73,6 +71,9 @@ class Engine final : public RecordReceiver {
   correlate::Correlator correlator_;
   stream::Shard shard_;
   correlate::SymptomExplainer explainer_;
+  // Before the shard: its samples go in with the records they came from.
+  stream::DerivedMetrics derived_;
+  std::vector<MetricSample> derived_samples_;  // scratch
   TimeNs problems_until_ = 0;  // derived from the shard: not saved
 };
 

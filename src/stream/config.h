@@ -81,6 +81,13 @@ struct StreamConfig {
   std::size_t max_spans_per_service = 512;
   std::size_t max_events_per_service = 256;
   std::vector<SignalSpec> signals;
+  // Metrics derived from spans and logs (derived_metrics.h): which families.
+  // Off by default until ranking weighs them against the metrics they
+  // duplicate (docs/engine.md, "Signals from traces and logs").
+  struct Derived {
+    bool spans = false;
+    bool logs = false;
+  } derived;
 };
 
 }  // namespace eventlens::stream

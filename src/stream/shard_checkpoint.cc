@@ -33,6 +33,8 @@ std::uint64_t config_fingerprint(const StreamConfig& c) {
   w.u64(c.max_logs_per_service);
   w.u64(c.max_spans_per_service);
   w.u64(c.max_events_per_service);
+  w.boolean(c.derived.spans);
+  w.boolean(c.derived.logs);
   w.count(c.signals.size());
   for (const SignalSpec& s : c.signals) {
     w.str(s.role);
@@ -161,8 +163,9 @@ void Shard::save(StateWriter& out) const {
   // size; a resumed run would otherwise silently differ from one that never
   // stopped. (The interner's last-id cache needs no saving; 1072 and 96:
   // the maps became absl::flat_hash_map, same contents. The ring of calls:
-  // format version 5.)
-  static_assert(sizeof(Shard) == 1104 && sizeof(StreamConfig) == 144 && sizeof(SignalSpec) == 152,
+  // format version 5. 1112 and 152: the derived metrics' switches, in the
+  // fingerprint; their state is the engine's "derived" part.)
+  static_assert(sizeof(Shard) == 1112 && sizeof(StreamConfig) == 152 && sizeof(SignalSpec) == 152,
                 "Shard changed: update shard_checkpoint.cc");
   static_assert(sizeof(Series) == 72 && sizeof(Signal) == 72 && sizeof(SpanGeneration) == 96,
                 "Shard's series, signals or span generations changed: update shard_checkpoint.cc");

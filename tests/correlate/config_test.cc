@@ -442,3 +442,38 @@ TEST_F(EngineConfigFile, AMissingFileNamesThePath) {
 
 }  // namespace
 }  // namespace eventlens::correlate
+
+namespace eventlens::correlate {
+namespace {
+
+std::size_t count_metric(const Config& c, const std::string& metric) {
+  std::size_t n = 0;
+  for (const auto& s : c.stream.signals) n += s.metric == metric;
+  return n;
+}
+
+TEST(ConfigDerived, SpanAndLogSignalsComeWithTheirSwitchesAndSurviveARolesReplacement) {
+  EXPECT_EQ(count_metric(default_config(), "eventlens_span_requests_total"), 0u);  // off by default
+  auto on = parse_config_yaml("derived:\n  spans: true\n  logs: true\nroles:\n  latency:\n    - {metric: my_p95, kind: gauge}\n");
+  ASSERT_TRUE(on.ok()) << on.error().to_string();
+  EXPECT_EQ(count_metric(*on, "eventlens_span_requests_total"), 1u);  // span_throughput (span_errors divides by it)
+  EXPECT_EQ(count_metric(*on, "eventlens_span_errors_total"), 1u);
+  EXPECT_EQ(count_metric(*on, "eventlens_span_duration_seconds"), 1u);
+  EXPECT_EQ(count_metric(*on, "eventlens_call_duration_seconds"), 1u);
+  EXPECT_EQ(count_metric(*on, "eventlens_log_errors_total"), 1u);
+  EXPECT_EQ(count_metric(*on, "my_p95"), 1u);
+  EXPECT_TRUE(on->stream.derived.spans && on->stream.derived.logs);
+  auto logs_only = parse_config_yaml("derived: {logs: true}\n");
+  ASSERT_TRUE(logs_only.ok());
+  EXPECT_EQ(count_metric(*logs_only, "eventlens_span_duration_seconds"), 0u);
+  EXPECT_EQ(count_metric(*logs_only, "eventlens_log_warnings_total"), 1u);
+  auto bad = parse_config_yaml("derived:\n  spans: sometimes\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "derived.spans");
+  auto unknown = parse_config_yaml("derived:\n  metrics: true\n");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().to_string().find("metrics"), std::string::npos) << unknown.error().to_string();
+}
+
+}  // namespace
+}  // namespace eventlens::correlate
