@@ -89,6 +89,42 @@ ScenarioSpec large_cluster(int n) {
   return s;
 }
 
+// Serverless-like services and no faults: an API gateway idle at a low rate
+// with bursts of 8x at random, calling two functions that scale from one pod
+// and start cold; a batch job every 30 min hitting a worker and the db.
+// Every incident an engine reports here is a false one.
+ScenarioSpec bursty() {
+  ScenarioSpec s;
+  s.start = kDefaultStart;
+  s.description = "serverless-like services with bursty traffic (idle then bursts, batch jobs, cold starts) and no "
+                  "faults: every incident is a false alarm";
+  s.node_metrics = true;
+  auto add = [&](std::string name, std::string op, std::vector<Call> calls, int replicas, double capacity,
+                 double latency_s, double timeout_s, double cold_start_s) -> ServiceSpec& {
+    ServiceSpec& svc =
+        add_service(s, std::move(name), std::move(op), std::move(calls), replicas, capacity, latency_s, timeout_s);
+    svc.min_replicas = 1;
+    svc.max_replicas = 30;
+    svc.cold_start_s = cold_start_s;
+    svc.startup_s = cold_start_s > 0 ? 4 : 15;  // a function's image is small
+    return svc;
+  };
+  add("gateway", "POST /api", {{"resize", 0.6}, {"notify", 0.3}}, 2, 120, 0.004, 10.0, 0);
+  add("resize", "POST /resize", {}, 1, 30, 0.060, 5.0, 0.4);
+  add("notify", "POST /notify", {}, 1, 60, 0.015, 3.0, 0.25);
+  add("report-worker", "RUN report", {{"db", 3.0}}, 1, 20, 0.040, 20.0, 0.5);
+  ServiceSpec& db = add("db", "SELECT rows", {}, 3, 200, 0.003, 2.0, 0);
+  db.autoscale = false;
+  db.min_replicas = 3;
+  db.memory_limit_bytes = 2048 * kMiB;
+  db.memory_base_bytes = 900 * kMiB;
+  s.traffic.push_back({"gateway", 15, 0.0, 0.15, "bursts", 8, 900, 90});
+  s.traffic.push_back({"report-worker", 0.5, 0.0, 0.1, "batch", 60, 1800, 240});
+  s.autoscaler.scale_down_stabilization_s = 120;
+  s.nodes.initial = 3;
+  return s;
+}
+
 FaultSpec fault(std::string type, std::string service, double at, double every, double jitter,
                 double duration, double magnitude) {
   FaultSpec f;
@@ -184,6 +220,22 @@ const std::vector<Builtin>& builtins() {
                                  "config_change", "benign_deploy", "node_failure"};
          return s;
        }},
+      {"busy",
+       [] {
+         ScenarioSpec s = shop();
+         s.description = "five overlapping faults every hour, of every kind, old and new (network delays, code "
+                         "exceptions, noisy neighbours, release waves); search exports no error metrics";
+         s.nodes.initial = 5;
+         s.node_metrics = true;
+         s.services[5].error_metrics = false;  // search
+         s.random_faults_per_hour = 5;
+         s.random_faults_hourly = true;
+         s.random_fault_types = {"traffic_surge", "memory_leak",   "dependency_slowdown", "bad_deploy",
+                                 "config_change", "node_failure",  "network_delay",       "code_exception",
+                                 "cpu_contention", "release_wave"};
+         return s;
+       }},
+      {"bursty", [] { return bursty(); }},
   };
   return table;
 }

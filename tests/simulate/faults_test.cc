@@ -2,7 +2,8 @@
 // promises in the simulator's output and truth (docs/simulate.md "Faults"):
 // network delays callers see and the callee does not, code exceptions with no
 // error counter, a noisy neighbour on a node, services without error
-// metrics, release waves with one faulty release.
+// metrics, release waves with one faulty release; and the busy and bursty
+// scenarios.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/native_json.h"
 #include "simulate/record_sink.h"
 #include "simulate/simulator.h"
 #include "support/memory_sink.h"
@@ -37,6 +39,17 @@ Simulated run_yaml(const std::string& extra, std::uint64_t seed = 1, double dura
   EXPECT_TRUE(spec.ok()) << spec.error().to_string();
   Simulated r;
   if (!spec.ok()) return r;
+  r.start = spec->start;
+  auto result = run_simulation(*spec, {seed, duration_s, 0}, r.sink);
+  EXPECT_TRUE(result.ok()) << result.error().to_string();
+  if (result.ok()) r.truth = std::move(result->truth);
+  return r;
+}
+
+Simulated run_builtin(const std::string& name, std::uint64_t seed, double duration_s) {
+  auto spec = builtin_scenario(name);
+  EXPECT_TRUE(spec.ok());
+  Simulated r;
   r.start = spec->start;
   auto result = run_simulation(*spec, {seed, duration_s, 0}, r.sink);
   EXPECT_TRUE(result.ok()) << result.error().to_string();
@@ -79,6 +92,15 @@ const CauseTruth* cause_of_type(const Truth& t, const std::string& type) {
     if (c.type == type) return &c;
   }
   return nullptr;
+}
+
+std::uint64_t hash_records(const MemorySink& s) {
+  std::string all;
+  for (const auto& e : s.events) codec::encode_native(e, all);
+  for (const auto& m : s.metrics) codec::encode_native(m, all);
+  for (const auto& l : s.logs) codec::encode_native(l, all);
+  for (const auto& sp : s.spans) codec::encode_native(sp, all);
+  return std::hash<std::string>{}(all);
 }
 
 TEST(NetworkDelay, CallersWaitItTheCalleeDoesNotSeeIt) {
@@ -265,6 +287,65 @@ TEST(ReleaseWave, SeveralDeploysInMinutesAndTruthNamesTheFaultyOne) {
   int invalid = 0;
   for (const auto& l : r.sink.logs) invalid += l.service == "checkout" && l.body.find("invalid response from payment") == 0;
   EXPECT_GT(invalid, 100);
+}
+
+TEST(Busy, AtLeastFourFaultsStartInEveryHourOfEveryKind) {
+  std::set<std::string> kinds;
+  for (std::uint64_t seed : {1, 2, 3}) {
+    Simulated r = run_builtin("busy", seed, 3 * 3600);
+    std::map<int, int> per_hour;
+    for (const auto& c : r.truth.causes) {
+      kinds.insert(c.type);
+      if (c.type != "benign_deploy") ++per_hour[static_cast<int>((c.start - r.start) / (3600 * kSecond))];
+    }
+    for (int h = 0; h < 3; ++h) EXPECT_GE(per_hour[h], 4) << "seed " << seed << " hour " << h;
+    EXPECT_GT(r.truth.incidents.size(), 20u) << "seed " << seed;
+    EXPECT_TRUE(r.sink.series("http_requests_errors_total", {{"service", "search"}}).empty())
+        << "search exports no error metrics";
+  }
+  for (const char* k : {"network_delay", "code_exception", "cpu_contention", "release_wave", "bad_deploy",
+                        "dependency_slowdown"}) {
+    EXPECT_TRUE(kinds.contains(k)) << k << " in three seeds";
+  }
+}
+
+TEST(Bursty, BurstsAndBatchJobsWithoutIncidents) {
+  for (std::uint64_t seed : {1, 2, 3}) {
+    Simulated r = run_builtin("bursty", seed, 3 * 3600);
+    EXPECT_TRUE(r.truth.causes.empty()) << "seed " << seed;
+    EXPECT_TRUE(r.truth.incidents.empty()) << "seed " << seed;
+    // Idle, then bursts: the gateway's busiest minute is many times its median one.
+    const auto requests = r.sink.series("http_requests_total", {{"service", "gateway"}});
+    std::vector<double> rates;
+    for (std::size_t i = 4; i < requests.size(); i += 4) rates.push_back(requests[i].second - requests[i - 4].second);
+    ASSERT_GT(rates.size(), 100u);
+    std::vector<double> sorted = rates;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_GT(sorted.back(), 4 * sorted[sorted.size() / 2]) << "seed " << seed;
+    // Batch jobs: the report worker scales out for them and back in.
+    int ups = 0, downs = 0;
+    for (const auto& e : r.sink.events) {
+      if (e.service != "report-worker") continue;
+      ups += e.type == "scale_up";
+      downs += e.type == "scale_down";
+    }
+    EXPECT_GE(ups, 3) << "seed " << seed;
+    EXPECT_GE(downs, 3) << "seed " << seed;
+  }
+}
+
+TEST(NewScenarios, AreDeterministic) {
+  for (const char* name : {"busy", "bursty"}) {
+    const Simulated a = run_builtin(name, 5, 3600);
+    const Simulated b = run_builtin(name, 5, 3600);
+    const Simulated c = run_builtin(name, 6, 3600);
+    EXPECT_EQ(hash_records(a.sink), hash_records(b.sink)) << name;
+    EXPECT_NE(hash_records(a.sink), hash_records(c.sink)) << name;
+    std::string ta, tb;
+    write_truth_json(a.truth, ta);
+    write_truth_json(b.truth, tb);
+    EXPECT_EQ(ta, tb) << name;
+  }
 }
 
 TEST(NewFaults, YamlKeysAreCheckedByName) {

@@ -196,7 +196,7 @@ TEST(ScenarioText, DurationsAndSizes) {
 
 TEST(Scenarios, EveryBuiltInIsValid) {
   const std::set<std::string_view> required = {"traffic-surge", "memory-leak", "node-shortage", "cascading-timeout",
-                                               "bad-deploy", "steady", "mixed"};
+                                               "bad-deploy", "steady", "mixed", "busy", "bursty"};
   std::set<std::string_view> names;
   for (auto name : builtin_scenario_names()) {
     names.insert(name);
