@@ -77,6 +77,51 @@ Cluster::Cluster(const ScenarioSpec& spec, std::uint64_t seed, double duration_s
     }
   }
   draw_fault_occurrences(duration_s);
+  exports_errors_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) exports_errors_[i] = spec.services[i].error_metrics;
+  for (const auto& f : faults_) {
+    if (f.spec.type == "code_exception" && f.service >= 0) exports_errors_[f.service] = false;
+  }
+  // Bursts and batch jobs of the entry traffic, drawn up front.
+  bursts_.resize(spec.traffic.size());
+  for (std::size_t k = 0; k < spec.traffic.size(); ++k) {
+    const TrafficSpec& tr = spec.traffic[k];
+    if (tr.pattern == "bursts") {
+      double at = 0;
+      for (std::uint64_t j = 0;; ++j) {
+        at += -std::log(1 - uniform(seed_, Stream::burst, k, j)) * tr.burst_every_s;
+        if (at >= duration_s) break;
+        bursts_[k].emplace_back(std::round(at), std::round(at) + tr.burst_length_s);
+      }
+    } else if (tr.pattern == "batch") {
+      for (std::uint64_t j = 0;; ++j) {
+        const double at = std::round((static_cast<double>(j) + 0.5) * tr.burst_every_s +
+                                     0.1 * tr.burst_every_s * (2 * uniform(seed_, Stream::burst, k, j) - 1));
+        if (at >= duration_s) break;
+        bursts_[k].emplace_back(at, at + tr.burst_length_s);
+      }
+    }
+  }
+}
+
+bool Cluster::depends_on(int from, int to) const {
+  if (from == to) return true;
+  for (const auto& [dep, ratio] : calls_[from]) {
+    if (depends_on(dep, to)) return true;
+  }
+  return false;
+}
+
+// The load factor of entry `traffic` at `t`: burst_factor inside a burst
+// (reached over 10 s: clients pile in), 1 outside.
+double Cluster::burst_level(std::size_t traffic, int t) const {
+  for (const auto& [start, end] : bursts_[traffic]) {
+    if (t >= start && t < end) {
+      const double factor = spec_->traffic[traffic].burst_factor;
+      return 1 + (factor - 1) * std::min(1.0, (t - start + 1) / 10.0);
+    }
+  }
+  return 1;
 }
 
 int Cluster::service_index(const std::string& name) const {
@@ -127,82 +172,157 @@ void Cluster::draw_fault_occurrences(double duration_s) {
       if (at >= duration_s) break;
       FaultOccurrence occ;
       occ.spec = spec;
-      occ.service = spec.type == "node_failure" ? -1 : service_index(spec.service);
+      occ.service = is_node_fault(spec.type) ? -1 : service_index(spec.service);
       occ.start_s = at;
       occ.end_s = at + spec.duration_s;
       occ.node = spec.node;
-      all.push_back(std::move(occ));
+      if (spec.type == "release_wave") {
+        add_release_wave(std::move(occ), f * 1000 + static_cast<std::uint64_t>(k), all);
+      } else {
+        all.push_back(std::move(occ));
+      }
       if (spec.every_s <= 0) break;
     }
   }
-  // Random faults: a Poisson process of the given rate, types and targets
-  // drawn from the seed.
+  // Random faults: a Poisson process of the given rate (or so many in each
+  // hour), types and targets drawn from the seed.
   if (spec_->random_faults_per_hour > 0 && !spec_->random_fault_types.empty()) {
-    std::vector<int> entries, called, any;
-    for (std::size_t i = 0; i < services_.size(); ++i) any.push_back(static_cast<int>(i));
-    for (const auto& tr : spec_->traffic) entries.push_back(service_index(tr.service));
-    for (std::size_t i = 0; i < calls_.size(); ++i) {
-      for (const auto& [dep, ratio] : calls_[i]) {
-        if (std::find(called.begin(), called.end(), dep) == called.end()) called.push_back(dep);
+    if (spec_->random_faults_hourly) {
+      const int per_hour = std::max(1, static_cast<int>(std::lround(spec_->random_faults_per_hour)));
+      for (int h = 0; h * 3600.0 < duration_s; ++h) {
+        for (int j = 0; j < per_hour; ++j) {
+          const double t = h * 3600.0 + 3600 * uniform(seed_, Stream::fault_time, 2000 + h, j);
+          if (t < duration_s) draw_random_fault(static_cast<std::uint64_t>(h * per_hour + j), t, all);
+        }
       }
-    }
-    if (called.empty()) called = any;
-    std::sort(called.begin(), called.end());
-    double t = 0;
-    for (std::uint64_t k = 0;; ++k) {
-      const double u = uniform(seed_, Stream::fault_time, 1000, k);
-      t += -std::log(1 - u) / spec_->random_faults_per_hour * 3600;
-      if (t >= duration_s) break;
-      const auto& types = spec_->random_fault_types;
-      const std::string& type = types[draw(seed_, Stream::fault_target, k, 1) % types.size()];
-      const double v = uniform(seed_, Stream::fault_target, k, 2);  // magnitude within its range
-      const double d = uniform(seed_, Stream::fault_target, k, 3);  // duration within its range
-      const auto pick = [&](const std::vector<int>& from) {
-        return from[draw(seed_, Stream::fault_target, k, 4) % from.size()];
-      };
-      FaultOccurrence occ;
-      occ.spec.type = type;
-      if (type == "traffic_surge") {
-        occ.service = pick(entries);
-        occ.spec.magnitude = 2.0 + v;
-        occ.spec.duration_s = 1200 + 600 * d;
-      } else if (type == "memory_leak") {
-        occ.service = pick(any);
-        occ.spec.magnitude = (0.2 + 0.2 * v) * kMiB;
-        occ.spec.duration_s = 2700 + 1800 * d;
-      } else if (type == "dependency_slowdown") {
-        occ.service = pick(called);
-        occ.spec.magnitude = 8 + 7 * v;
-        occ.spec.duration_s = 600 + 300 * d;
-        occ.spec.with_event = draw(seed_, Stream::fault_target, k, 5) % 2 == 0;
-      } else if (type == "bad_deploy") {
-        occ.service = pick(any);
-        occ.spec.magnitude = 2.5 + 1.5 * v;
-        occ.spec.error_rate = 0.03 + 0.05 * v;
-        occ.spec.duration_s = 600 + 600 * d;
-      } else if (type == "config_change") {
-        occ.service = pick(any);
-        occ.spec.magnitude = 1.5;
-        occ.spec.error_rate = 0.05 + 0.1 * v;
-        occ.spec.duration_s = 480 + 420 * d;
-      } else if (type == "benign_deploy") {
-        occ.service = pick(any);
-        occ.spec.duration_s = 1;
-      } else {  // node_failure
-        occ.service = -1;
-        occ.spec.duration_s = 600 + 600 * d;
+    } else {
+      double t = 0;
+      for (std::uint64_t k = 0;; ++k) {
+        const double u = uniform(seed_, Stream::fault_time, 1000, k);
+        t += -std::log(1 - u) / spec_->random_faults_per_hour * 3600;
+        if (t >= duration_s) break;
+        draw_random_fault(k, t, all);
       }
-      if (occ.service >= 0) occ.spec.service = spec_->services[occ.service].name;
-      occ.spec.ramp_s = 120;
-      occ.start_s = std::round(t);
-      occ.end_s = occ.start_s + std::round(occ.spec.duration_s);
-      all.push_back(std::move(occ));
     }
   }
   std::stable_sort(all.begin(), all.end(),
                    [](const FaultOccurrence& a, const FaultOccurrence& b) { return a.start_s < b.start_s; });
   for (std::size_t i = 0; i < all.size(); ++i) all[i].index = static_cast<int>(i);
   faults_ = std::move(all);
+}
+
+void Cluster::draw_random_fault(std::uint64_t k, double t, std::vector<FaultOccurrence>& all) {
+  std::vector<int> entries, called, any;
+  for (std::size_t i = 0; i < services_.size(); ++i) any.push_back(static_cast<int>(i));
+  for (const auto& tr : spec_->traffic) entries.push_back(service_index(tr.service));
+  for (std::size_t i = 0; i < calls_.size(); ++i) {
+    for (const auto& [dep, ratio] : calls_[i]) {
+      if (std::find(called.begin(), called.end(), dep) == called.end()) called.push_back(dep);
+    }
+  }
+  if (called.empty()) called = any;
+  std::sort(called.begin(), called.end());
+  const auto& types = spec_->random_fault_types;
+  const std::string& type = types[draw(seed_, Stream::fault_target, k, 1) % types.size()];
+  const double v = uniform(seed_, Stream::fault_target, k, 2);  // magnitude within its range
+  const double d = uniform(seed_, Stream::fault_target, k, 3);  // duration within its range
+  const auto pick = [&](const std::vector<int>& from) {
+    return from[draw(seed_, Stream::fault_target, k, 4) % from.size()];
+  };
+  FaultOccurrence occ;
+  occ.spec.type = type;
+  if (type == "traffic_surge") {
+    occ.service = pick(entries);
+    occ.spec.magnitude = 2.0 + v;
+    occ.spec.duration_s = 1200 + 600 * d;
+  } else if (type == "memory_leak") {
+    occ.service = pick(any);
+    occ.spec.magnitude = (0.2 + 0.2 * v) * kMiB;
+    occ.spec.duration_s = 2700 + 1800 * d;
+  } else if (type == "dependency_slowdown") {
+    occ.service = pick(called);
+    occ.spec.magnitude = 8 + 7 * v;
+    occ.spec.duration_s = 600 + 300 * d;
+    occ.spec.with_event = draw(seed_, Stream::fault_target, k, 5) % 2 == 0;
+  } else if (type == "bad_deploy") {
+    occ.service = pick(any);
+    occ.spec.magnitude = 2.5 + 1.5 * v;
+    occ.spec.error_rate = 0.03 + 0.05 * v;
+    occ.spec.duration_s = 600 + 600 * d;
+  } else if (type == "config_change") {
+    occ.service = pick(any);
+    occ.spec.magnitude = 1.5;
+    occ.spec.error_rate = 0.05 + 0.1 * v;
+    occ.spec.duration_s = 480 + 420 * d;
+  } else if (type == "benign_deploy") {
+    occ.service = pick(any);
+    occ.spec.duration_s = 1;
+  } else if (type == "network_delay") {
+    occ.service = pick(called);  // someone must call it to notice
+    occ.spec.delay_s = 0.15 + 0.35 * v;
+    occ.spec.duration_s = 600 + 600 * d;
+  } else if (type == "code_exception") {
+    occ.service = pick(any);
+    occ.spec.error_rate = 0.05 + 0.15 * v;
+    occ.spec.duration_s = 600 + 600 * d;
+  } else if (type == "cpu_contention") {
+    occ.service = -1;
+    occ.spec.magnitude = 2 + 2 * v;
+    occ.spec.duration_s = 600 + 900 * d;
+  } else if (type == "release_wave") {
+    occ.service = pick(called);  // its callers are the ones that fail
+    occ.spec.magnitude = 1.1;
+    occ.spec.error_rate = 0.1 + 0.2 * v;
+    occ.spec.releases = 3 + static_cast<int>(draw(seed_, Stream::release, k, 0) % 3);
+    occ.spec.spread_s = 300;
+    occ.spec.duration_s = 900 + 600 * d;
+  } else {  // node_failure
+    occ.service = -1;
+    occ.spec.duration_s = 600 + 600 * d;
+  }
+  if (occ.service >= 0) occ.spec.service = spec_->services[occ.service].name;
+  occ.spec.ramp_s = 120;
+  occ.start_s = std::round(t);
+  occ.end_s = occ.start_s + std::round(occ.spec.duration_s);
+  if (type == "release_wave") {
+    add_release_wave(std::move(occ), 1'000'000 + k, all);
+  } else {
+    all.push_back(std::move(occ));
+  }
+}
+
+void Cluster::add_release_wave(FaultOccurrence faulty, std::uint64_t key, std::vector<FaultOccurrence>& all) {
+  const double wave_start = faulty.start_s;
+  const double spread = faulty.spec.spread_s;
+  std::vector<int> others;
+  for (std::size_t i = 0; i < services_.size(); ++i) {
+    if (static_cast<int>(i) != faulty.service) others.push_back(static_cast<int>(i));
+  }
+  for (int j = 1; j < faulty.spec.releases && !others.empty(); ++j) {
+    const std::size_t at = draw(seed_, Stream::release, key, 2 * static_cast<std::uint64_t>(j)) % others.size();
+    FaultOccurrence benign;
+    benign.spec.type = "benign_deploy";
+    benign.service = others[at];
+    benign.spec.service = spec_->services[benign.service].name;
+    benign.spec.duration_s = 1;
+    benign.start_s = wave_start + std::round(spread * uniform(seed_, Stream::release, key, 2 * j + 1));
+    benign.end_s = benign.start_s + 1;
+    others.erase(others.begin() + static_cast<std::ptrdiff_t>(at));
+    all.push_back(std::move(benign));
+  }
+  const double offset = std::round(spread * uniform(seed_, Stream::release, key, 1));
+  faulty.start_s = wave_start + offset;
+  faulty.end_s += offset;
+  all.push_back(std::move(faulty));
+}
+
+int Cluster::target_node(const FaultOccurrence& f) const {
+  if (f.node >= 0 && f.node < static_cast<int>(nodes_.size()) && nodes_[f.node].ready) return f.node;
+  int busiest = -1;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].ready && (busiest < 0 || nodes_[i].pods > nodes_[busiest].pods)) busiest = static_cast<int>(i);
+  }
+  return busiest;
 }
 
 std::size_t Cluster::emit(SecondOutput& out, int t, std::string type, int service, Severity severity,
@@ -241,17 +361,20 @@ void Cluster::roll_out(int service, int version, int template_version) {
 void Cluster::start_fault(FaultOccurrence& f, int t, SecondOutput& out) {
   const std::string& type = f.spec.type;
   std::size_t event = static_cast<std::size_t>(-1);
-  if (type == "bad_deploy" || type == "benign_deploy") {
+  if (type == "bad_deploy" || type == "benign_deploy" || type == "release_wave") {
     auto& s = services_[f.service];
     const int version = s.version + 1;
     f.version = version_name(version);
     f.previous_version = version_name(s.version);
-    if (type == "bad_deploy") {
+    if (type == "bad_deploy" || type == "release_wave") {
       s.bad_version = version;
       s.bad_latency = f.spec.magnitude > 0 ? f.spec.magnitude : 1;
       // A slower build also burns more CPU per request.
       s.bad_capacity = 1 / std::sqrt(s.bad_latency);
-      s.bad_error = f.spec.error_rate;
+      // A bad deploy fails requests itself; a faulty release answers them,
+      // wrongly: its callers reject the answers, it counts no error.
+      s.bad_error = type == "bad_deploy" ? f.spec.error_rate : 0;
+      s.bad_silent_error = type == "release_wave" ? f.spec.error_rate : 0;
     }
     const std::string& name = spec_->services[f.service].name;
     event = emit(out, t, "deploy", f.service, Severity::info,
@@ -268,14 +391,22 @@ void Cluster::start_fault(FaultOccurrence& f, int t, SecondOutput& out) {
     event = emit(out, t, "config_changed", f.service, Severity::info,
                  "ConfigMap " + name + "-config updated: " + what, {}, {}, "argocd");
     out.events[event].attributes = {{"configmap", name + "-config"}, {"change", what}};
-  } else if (type == "node_failure") {
-    if (f.node < 0 || f.node >= static_cast<int>(nodes_.size()) || !nodes_[f.node].ready) {
-      int busiest = -1;
-      for (std::size_t i = 0; i < nodes_.size(); ++i) {
-        if (nodes_[i].ready && (busiest < 0 || nodes_[i].pods > nodes_[busiest].pods)) busiest = static_cast<int>(i);
-      }
-      f.node = busiest;
+  } else if (type == "cpu_contention") {
+    // A noisy neighbour: nothing announces it; its victims are the
+    // services with pods on the node now, the most pods first.
+    f.node = target_node(f);
+    if (f.node < 0) return;
+    std::vector<std::pair<int, int>> on_node;  // (-pods, service)
+    for (std::size_t i = 0; i < services_.size(); ++i) {
+      int pods = 0;
+      for (const auto& p : services_[i].pods) pods += p.node == f.node ? 1 : 0;
+      if (pods > 0) on_node.emplace_back(-pods, static_cast<int>(i));
     }
+    std::sort(on_node.begin(), on_node.end());
+    f.affected.clear();
+    for (const auto& [pods, service] : on_node) f.affected.push_back(service);
+  } else if (type == "node_failure") {
+    f.node = target_node(f);
     if (f.node < 0) return;
     Node& node = nodes_[f.node];
     node.ready = false;
@@ -307,7 +438,7 @@ void Cluster::start_fault(FaultOccurrence& f, int t, SecondOutput& out) {
 
 void Cluster::end_fault(FaultOccurrence& f, int t, SecondOutput& out) {
   const std::string& type = f.spec.type;
-  if (type == "bad_deploy") {
+  if (type == "bad_deploy" || type == "release_wave") {
     auto& s = services_[f.service];
     const std::string& name = spec_->services[f.service].name;
     const std::size_t e = emit(out, t, "rollback", f.service, Severity::info,
@@ -346,6 +477,17 @@ void Cluster::begin_second(int t, SecondOutput& out) {
     s.added_error = 0;
     s.leak_rate = 0;
     s.leak_cause = -1;
+    s.inbound_delay_s = 0;
+    s.exception_cause = -1;
+  }
+  for (auto& node : nodes_) node.contention = 1;
+  for (const auto& f : faults_) {
+    if (!f.started || f.disabled || f.ended) continue;
+    if (f.spec.type == "cpu_contention" && f.node >= 0) {
+      // The neighbour's load builds up over a minute and stops at once.
+      const double strength = std::clamp((t - f.start_s) / 60.0, 0.0, 1.0);
+      nodes_[f.node].contention *= 1 + (std::max(1.0, f.spec.magnitude) - 1) * strength;
+    }
   }
   for (const auto& f : faults_) {
     if (!f.started || f.disabled || f.service < 0) continue;
@@ -370,6 +512,11 @@ void Cluster::begin_second(int t, SecondOutput& out) {
     } else if (type == "config_change") {
       s.latency_factor *= f.spec.magnitude > 0 ? f.spec.magnitude : 1;
       s.added_error += f.spec.error_rate;
+    } else if (type == "network_delay") {
+      s.inbound_delay_s += f.spec.delay_s;
+    } else if (type == "code_exception") {
+      s.added_error += f.spec.error_rate;
+      s.exception_cause = f.index;
     }
   }
 }
@@ -584,7 +731,8 @@ void Cluster::flow_requests(int t) {
     const int i = service_index(tr.service);
     const double shape = 1 + tr.daily_amplitude * std::sin(2 * std::numbers::pi * (hour - 8) / 24);
     const double noise = 1 + tr.noise * normal(seed_, Stream::traffic, k, t);
-    services_[i].offered_rps += std::max(0.0, tr.base_rps * shape * noise * services_[i].load_factor);
+    const double burst = bursts_[k].empty() ? 1 : burst_level(k, t);
+    services_[i].offered_rps += std::max(0.0, tr.base_rps * shape * noise * services_[i].load_factor * burst);
   }
   // Down the call graph: queues fill and drain, and what a service serves
   // is what its dependencies are offered.
@@ -592,7 +740,7 @@ void Cluster::flow_requests(int t) {
   for (int i : order_) {
     const ServiceSpec& spec = spec_->services[i];
     auto& s = services_[i];
-    double capacity = 0, latency_weight = 0, error_weight = 0;
+    double capacity = 0, latency_weight = 0, error_weight = 0, silent_weight = 0;
     int ready = 0, pending = 0;
     for (const auto& pod : s.pods) {
       if (pod.node < 0) ++pending;
@@ -600,13 +748,30 @@ void Cluster::flow_requests(int t) {
       ++ready;
       // Pods of a bad rollout carry its regression until they are replaced.
       const bool regressed = pod.version == s.bad_version;
-      capacity += spec.capacity_rps * (regressed ? s.bad_capacity : 1);
       // A pod near its memory limit spends its time collecting garbage.
       const double fill = pod.memory_bytes / spec.memory_limit_bytes;
       const double gc = fill > 0.85 ? 1 + 2 * std::pow((fill - 0.85) / 0.15, 2) : 1;
-      latency_weight += (regressed ? s.bad_latency : 1) * gc;
+      // A noisy neighbour on the node takes CPU from its pods; a pod that
+      // has just started serves its first requests cold.
+      const double contention = nodes_[pod.node].contention;
+      double cold = 1;
+      if (spec.cold_start_s > 0 && t - pod.ready_s < 30) {
+        cold += spec.cold_start_s / spec.base_latency_s * (1 - (t - pod.ready_s) / 30);
+      }
+      if (contention == 1 && cold == 1) {
+        // As before either existed, expression for expression: with
+        // -march=native the compiler fuses multiply-adds, and a factor of 1
+        // in between would change the rounding of every scenario's latency.
+        capacity += spec.capacity_rps * (regressed ? s.bad_capacity : 1);
+        latency_weight += (regressed ? s.bad_latency : 1) * gc;
+      } else {
+        capacity += spec.capacity_rps * (regressed ? s.bad_capacity : 1) / contention;
+        latency_weight += (regressed ? s.bad_latency : 1) * gc * contention * cold;
+      }
       error_weight += regressed ? s.bad_error : 0;
+      silent_weight += regressed ? s.bad_silent_error : 0;
     }
+    s.silent_error = ready > 0 ? silent_weight / ready : 0;
     capacity *= s.capacity_factor;
     s.ready_pods = ready;
     s.pending_pods = pending;
@@ -640,16 +805,21 @@ void Cluster::flow_requests(int t) {
     auto& s = services_[i];
     double mean = own_time[i];
     double survive_deps = 1;
-    double timeout_fail = 0;
+    double timeout_fail = 0, reject_fail = 0;
     for (const auto& [dep, ratio] : calls_[i]) {
       const auto& d = services_[dep];
       const double timeout = spec_->services[dep].timeout_s;
-      const double m = std::max(1e-6, d.mean_latency_s);
+      // A network delay into the dependency: the caller waits it, the
+      // dependency's own latency does not show it.
+      const double m = std::max(1e-6, d.mean_latency_s + d.inbound_delay_s);
       const double p_timeout = std::exp(-timeout / m);
       mean += ratio * m * (1 - p_timeout);
-      const double fail = std::min(1.0, p_timeout + (1 - p_timeout) * d.error_rate);
+      // Answers fail when the dependency errs or, a faulty release, answers wrongly.
+      const double bad = d.silent_error > 0 ? 1 - (1 - d.error_rate) * (1 - d.silent_error) : d.error_rate;
+      const double fail = std::min(1.0, p_timeout + (1 - p_timeout) * bad);
       survive_deps *= std::pow(1 - fail, ratio);
       timeout_fail += ratio * p_timeout;
+      reject_fail += ratio * (1 - p_timeout) * (bad - d.error_rate);
     }
     const double own_error = std::clamp(spec.base_error_rate + s.added_error, 0.0, 1.0);
     const double completed = s.served_rps + dropped[i];
@@ -662,6 +832,7 @@ void Cluster::flow_requests(int t) {
     s.timeout_share = std::min(1.0, timeout_fail) / total_fail;
     s.drop_share = (completed > 0 ? dropped[i] / completed : 0) / total_fail;
     s.fault_share = std::max(0.0, own_error - spec.base_error_rate) / total_fail;
+    s.reject_share = std::min(1.0, reject_fail) / total_fail;
     s.own_latency_s = own_time[i];
     s.mean_latency_s = mean;
     // Latency ~ service time + an exponential tail of the rest.
@@ -688,6 +859,7 @@ void Cluster::update_pods(int t, SecondOutput& out) {
       const bool serving = pod.ready(t);
       const double load = serving ? per_pod / spec.capacity_rps : 0;
       pod.cpu_seconds += spec.cpu_request * (0.02 + load);
+      nodes_[pod.node].cpu_seconds += spec.cpu_request * (0.02 + load);
       if (t < pod.unavailable_until_s - spec.startup_s) continue;  // container down
       if (s.leak_rate > 0) {
         const double jitter = 0.7 + 0.6 * uniform(seed_, Stream::pod_jitter, pod.serial, 7);
@@ -740,6 +912,11 @@ void Cluster::finish_second(int t, SecondOutput& out) {
   schedule_pods(t, out);
   flow_requests(t);
   update_pods(t, out);
+  // The node's own system load, and a noisy neighbour's: it takes the share
+  // of the cores that slows the pods by `contention`.
+  for (auto& node : nodes_) {
+    if (node.ready) node.cpu_seconds += 0.1 + spec_->nodes.cpu_cores * (1 - 1 / node.contention);
+  }
 }
 
 }  // namespace eventlens::simulate

@@ -26,7 +26,8 @@ struct FaultOccurrence {
   bool disabled = false;       // in a twin: this cause did not happen
   bool started = false;
   bool ended = false;
-  int node = -1;               // node_failure: the node that failed
+  int node = -1;               // node_failure, cpu_contention: the node it acts on
+  std::vector<int> affected;   // cpu_contention: services with pods on the node at its onset, most pods first
   std::string event_id;        // the event announcing it (deploy, config_changed, node_not_ready)
   std::string version;         // deploys: the version rolled out
   std::string previous_version;
@@ -73,6 +74,9 @@ struct ServiceState {
   double bad_latency = 1;
   double bad_capacity = 1;
   double bad_error = 0;
+  double bad_silent_error = 0;      // a faulty release: answers its callers reject
+  double inbound_delay_s = 0;       // network delay on calls into it: its callers wait it, it does not
+  int exception_cause = -1;         // a code exception in force: its errors are exceptions
 
   // Latent signals of the last second.
   double offered_rps = 0;
@@ -90,6 +94,8 @@ struct ServiceState {
   double timeout_share = 0;         // of errors: dependency timeouts
   double drop_share = 0;            // of errors: rejected, queue full
   double fault_share = 0;           // of errors: the fault's own errors
+  double reject_share = 0;          // of errors: a dependency's answers it rejected
+  double silent_error = 0;          // share of its answers its callers reject (counted by them, not by it)
 
   // Counters, as Prometheus would expose them.
   double requests_total = 0;
@@ -101,6 +107,8 @@ struct Node {
   std::string name;
   bool ready = true;
   int pods = 0;
+  double contention = 1;            // a noisy neighbour: its pods run this much slower
+  double cpu_seconds = 0;           // busy CPU, pods and neighbours, as a node exporter counts it
 };
 
 // A node request of the cluster autoscaler, waiting for its nodes.
@@ -167,11 +175,24 @@ class Cluster {
   // Returns service i's calls as (dependency index, ratio).
   const std::vector<std::pair<int, double>>& calls(int i) const { return calls_[i]; }
   int service_index(const std::string& name) const;
+  // False when the service exports no error counter: so configured, or the
+  // target of a code exception (its errors show in logs and spans only).
+  bool exports_errors(int service) const { return exports_errors_[service]; }
+  // True when `to` is `from` or one of its dependencies, however deep.
+  bool depends_on(int from, int to) const;
   TimeNs time_of(double t) const;
   std::uint64_t seed() const { return seed_; }
 
  private:
   void draw_fault_occurrences(double duration_s);
+  // The random fault number `k` starting at `t`, with magnitudes drawn.
+  void draw_random_fault(std::uint64_t k, double t, std::vector<FaultOccurrence>& all);
+  // Appends `faulty` and the harmless deploys of other services rolling
+  // out with it, all within its spread (`key` keeps each wave's draws apart).
+  void add_release_wave(FaultOccurrence faulty, std::uint64_t key, std::vector<FaultOccurrence>& all);
+  // The node a node fault acts on: its own if ready, else the busiest ready one (-1: none).
+  int target_node(const FaultOccurrence& f) const;
+  double burst_level(std::size_t traffic, int t) const;
   void start_fault(FaultOccurrence& f, int t, SecondOutput& out);
   void end_fault(FaultOccurrence& f, int t, SecondOutput& out);
   void roll_out(int service, int version, int template_version);
@@ -193,6 +214,8 @@ class Cluster {
   std::vector<std::vector<std::pair<int, double>>> calls_;
   std::vector<Node> nodes_;
   std::vector<FaultOccurrence> faults_;
+  std::vector<bool> exports_errors_;
+  std::vector<std::vector<std::pair<double, double>>> bursts_;  // per traffic entry: [start, end) of its bursts
   std::vector<ProvisionRequest> in_flight_;
   std::uint64_t next_pod_serial_ = 1;
   int next_request_id_ = 1;

@@ -16,7 +16,9 @@ namespace eventlens::simulate {
 enum class Stream : std::uint64_t {
   traffic = 1, latency_noise, memory_noise, pod_jitter, fault_time, fault_target,
   provisioning, trace, log, metric_noise, names, event_order,
-  call,  // client spans: ids of the calls in a trace
+  call,     // client spans: ids of the calls in a trace, network delays, rejected answers
+  burst,    // bursts and batch jobs of entry traffic
+  release,  // release waves: which services deploy with the faulty one, and when
 };
 
 inline std::uint64_t mix64(std::uint64_t z) {

@@ -20,24 +20,31 @@ constexpr double kMiB = 1024.0 * 1024.0;
 // byte-identical whatever day the simulator runs on.
 constexpr TimeNs kDefaultStart = 1'795'392'000LL * kNanosPerSecond;
 
+// Appends a service to `s` and returns it (at least 2 replicas kept, or as
+// many as it starts with).
+ServiceSpec& add_service(ScenarioSpec& s, std::string name, std::string op, std::vector<Call> calls, int replicas,
+                         double capacity, double latency_s, double timeout_s) {
+  ServiceSpec svc;
+  svc.name = std::move(name);
+  svc.operation = std::move(op);
+  svc.calls = std::move(calls);
+  svc.replicas = replicas;
+  svc.min_replicas = std::min(2, replicas);
+  svc.capacity_rps = capacity;
+  svc.base_latency_s = latency_s;
+  svc.timeout_s = timeout_s;
+  s.services.push_back(std::move(svc));
+  return s.services.back();
+}
+
 // The default shop: frontend → checkout → payment, inventory → db, plus
 // search. Capacities give ~60 % utilisation at the base load.
 ScenarioSpec shop() {
   ScenarioSpec s;
   s.start = kDefaultStart;
-  auto add = [&](std::string name, std::string op, std::vector<Call> calls, int replicas,
-                 double capacity, double latency_s, double timeout_s) -> ServiceSpec& {
-    ServiceSpec svc;
-    svc.name = std::move(name);
-    svc.operation = std::move(op);
-    svc.calls = std::move(calls);
-    svc.replicas = replicas;
-    svc.min_replicas = std::min(2, replicas);
-    svc.capacity_rps = capacity;
-    svc.base_latency_s = latency_s;
-    svc.timeout_s = timeout_s;
-    s.services.push_back(std::move(svc));
-    return s.services.back();
+  auto add = [&](std::string name, std::string op, std::vector<Call> calls, int replicas, double capacity,
+                 double latency_s, double timeout_s) -> ServiceSpec& {
+    return add_service(s, std::move(name), std::move(op), std::move(calls), replicas, capacity, latency_s, timeout_s);
   };
   add("frontend", "GET /", {{"checkout", 0.3}, {"search", 0.5}}, 5, 100, 0.008, 3.0);
   add("checkout", "POST /checkout", {{"payment", 1.0}, {"inventory", 2.0}}, 3, 50, 0.015, 2.0);
@@ -79,6 +86,42 @@ ScenarioSpec large_cluster(int n) {
   for (int i = 0; i < per_tier && i < n; ++i) s.traffic.push_back({s.services[i].name, 100, 0.3, 0.05});
   s.nodes.initial = n * 3 / 8 + 4;
   s.nodes.max = n;
+  return s;
+}
+
+// Serverless-like services and no faults: an API gateway idle at a low rate
+// with bursts of 8x at random, calling two functions that scale from one pod
+// and start cold; a batch job every 30 min hitting a worker and the db.
+// Every incident an engine reports here is a false one.
+ScenarioSpec bursty() {
+  ScenarioSpec s;
+  s.start = kDefaultStart;
+  s.description = "serverless-like services with bursty traffic (idle then bursts, batch jobs, cold starts) and no "
+                  "faults: every incident is a false alarm";
+  s.node_metrics = true;
+  auto add = [&](std::string name, std::string op, std::vector<Call> calls, int replicas, double capacity,
+                 double latency_s, double timeout_s, double cold_start_s) -> ServiceSpec& {
+    ServiceSpec& svc =
+        add_service(s, std::move(name), std::move(op), std::move(calls), replicas, capacity, latency_s, timeout_s);
+    svc.min_replicas = 1;
+    svc.max_replicas = 30;
+    svc.cold_start_s = cold_start_s;
+    svc.startup_s = cold_start_s > 0 ? 4 : 15;  // a function's image is small
+    return svc;
+  };
+  add("gateway", "POST /api", {{"resize", 0.6}, {"notify", 0.3}}, 2, 120, 0.004, 10.0, 0);
+  add("resize", "POST /resize", {}, 1, 30, 0.060, 5.0, 0.4);
+  add("notify", "POST /notify", {}, 1, 60, 0.015, 3.0, 0.25);
+  add("report-worker", "RUN report", {{"db", 3.0}}, 1, 20, 0.040, 20.0, 0.5);
+  ServiceSpec& db = add("db", "SELECT rows", {}, 3, 200, 0.003, 2.0, 0);
+  db.autoscale = false;
+  db.min_replicas = 3;
+  db.memory_limit_bytes = 2048 * kMiB;
+  db.memory_base_bytes = 900 * kMiB;
+  s.traffic.push_back({"gateway", 15, 0.0, 0.15, "bursts", 8, 900, 90});
+  s.traffic.push_back({"report-worker", 0.5, 0.0, 0.1, "batch", 60, 1800, 240});
+  s.autoscaler.scale_down_stabilization_s = 120;
+  s.nodes.initial = 3;
   return s;
 }
 
@@ -177,6 +220,22 @@ const std::vector<Builtin>& builtins() {
                                  "config_change", "benign_deploy", "node_failure"};
          return s;
        }},
+      {"busy",
+       [] {
+         ScenarioSpec s = shop();
+         s.description = "five overlapping faults every hour, of every kind, old and new (network delays, code "
+                         "exceptions, noisy neighbours, release waves); search exports no error metrics";
+         s.nodes.initial = 5;
+         s.node_metrics = true;
+         s.services[5].error_metrics = false;  // search
+         s.random_faults_per_hour = 5;
+         s.random_faults_hourly = true;
+         s.random_fault_types = {"traffic_surge", "memory_leak",   "dependency_slowdown", "bad_deploy",
+                                 "config_change", "node_failure",  "network_delay",       "code_exception",
+                                 "cpu_contention", "release_wave"};
+         return s;
+       }},
+      {"bursty", [] { return bursty(); }},
   };
   return table;
 }
@@ -331,6 +390,8 @@ Status read_service(const YAML::Node& node, const std::string& path, ServiceSpec
   if (!(st = r.read_bytes("memory_base", svc.memory_base_bytes, 0, 1e15))) return st;
   if (!(st = r.read_bytes("memory_per_rps", svc.memory_per_rps_bytes, 0, 1e15))) return st;
   if (!(st = r.read_duration("startup", svc.startup_s, 0, 3600))) return st;
+  if (!(st = r.read_duration("cold_start", svc.cold_start_s, 0, 3600))) return st;
+  if (!(st = r.read_bool("error_metrics", svc.error_metrics))) return st;
   return r.finish();
 }
 
@@ -354,6 +415,9 @@ Status read_fault(const YAML::Node& node, const std::string& path, FaultSpec& f)
   if (!(st = r.read_double("error_rate", f.error_rate, 0, 1))) return st;
   if (!(st = r.read_bool("with_event", f.with_event))) return st;
   if (!(st = r.read_int("node", f.node, -1, 100000))) return st;
+  if (!(st = r.read_duration("delay", f.delay_s, 0, 3600))) return st;
+  if (!(st = r.read_int("releases", f.releases, 1, 1000))) return st;
+  if (!(st = r.read_duration("spread", f.spread_s, 0, 86400))) return st;
   return r.finish();
 }
 
@@ -370,6 +434,7 @@ Status read_scenario(const YAML::Node& root, ScenarioSpec& s) {
     s.faults.clear();
     s.random_faults_per_hour = 0;
     s.random_fault_types.clear();
+    s.random_faults_hourly = false;
   } else {
     s = ScenarioSpec{};
     s.start = kDefaultStart;
@@ -388,6 +453,7 @@ Status read_scenario(const YAML::Node& root, ScenarioSpec& s) {
   if (!(st = r.read_duration("scrape_interval", s.scrape_interval_s, 1, 3600))) return st;
   if (!(st = r.read_double("traces_per_s", s.traces_per_s, 0, 1e6))) return st;
   if (!(st = r.read_int("max_logs_per_s", s.max_logs_per_s, 0, 1000000))) return st;
+  if (!(st = r.read_bool("node_metrics", s.node_metrics))) return st;
 
   if (YAML::Node services = r.take("services")) {
     if (!services.IsSequence()) return make_error("services", "expected a list");
@@ -410,6 +476,10 @@ Status read_scenario(const YAML::Node& root, ScenarioSpec& s) {
       if (!(st = t.read_double("rps", spec.base_rps, 0, 1e9))) return st;
       if (!(st = t.read_double("daily_amplitude", spec.daily_amplitude, 0, 0.95))) return st;
       if (!(st = t.read_double("noise", spec.noise, 0, 0.5))) return st;
+      if (!(st = t.read_string("pattern", spec.pattern))) return st;
+      if (!(st = t.read_double("burst_factor", spec.burst_factor, 0, 1e6))) return st;
+      if (!(st = t.read_duration("burst_every", spec.burst_every_s, 1, 1e9))) return st;
+      if (!(st = t.read_duration("burst_length", spec.burst_length_s, 1, 1e9))) return st;
       if (!(st = t.finish())) return st;
       s.traffic.push_back(std::move(spec));
     }
@@ -436,6 +506,7 @@ Status read_scenario(const YAML::Node& root, ScenarioSpec& s) {
     if (!(st = n.read_int("pods_per_node", p.pods_per_node, 1, 10000))) return st;
     if (!(st = n.read_duration("provisioning_delay", p.provisioning_delay_s, 0, 86400))) return st;
     if (!(st = n.read_duration("provisioning_jitter", p.provisioning_jitter_s, 0, 86400))) return st;
+    if (!(st = n.read_double("cpu_cores", p.cpu_cores, 0.001, 1e6))) return st;
     if (!(st = n.finish())) return st;
   }
   if (YAML::Node faults = r.take("faults")) {
@@ -450,6 +521,7 @@ Status read_scenario(const YAML::Node& root, ScenarioSpec& s) {
     MapReader rf(random, "random_faults");
     if (!rf.is_map()) return make_error("random_faults", "expected a mapping");
     if (!(st = rf.read_double("per_hour", s.random_faults_per_hour, 0, 3600))) return st;
+    if (!(st = rf.read_bool("hourly", s.random_faults_hourly))) return st;
     if (YAML::Node types = rf.take("types")) {
       if (!types.IsSequence()) return make_error("random_faults.types", "expected a list");
       s.random_fault_types.clear();
@@ -464,12 +536,16 @@ Status read_scenario(const YAML::Node& root, ScenarioSpec& s) {
 
 const std::set<std::string, std::less<>>& fault_types() {
   static const std::set<std::string, std::less<>> types = {
-      "traffic_surge", "memory_leak", "dependency_slowdown", "bad_deploy",
-      "config_change", "benign_deploy", "node_failure"};
+      "traffic_surge", "memory_leak",   "dependency_slowdown", "bad_deploy",     "config_change", "benign_deploy",
+      "node_failure",  "network_delay", "code_exception",      "cpu_contention", "release_wave"};
   return types;
 }
 
+
+
 }  // namespace
+
+bool is_node_fault(std::string_view type) { return type == "node_failure" || type == "cpu_contention"; }
 
 std::vector<std::string_view> builtin_scenario_names() {
   std::vector<std::string_view> names;
@@ -559,6 +635,11 @@ Status validate(const ScenarioSpec& s) {
       return make_error("traffic[" + std::to_string(i) + "].service",
                         "unknown service \"" + s.traffic[i].service + "\"");
     }
+    const std::string& pattern = s.traffic[i].pattern;
+    if (pattern != "diurnal" && pattern != "bursts" && pattern != "batch") {
+      return make_error("traffic[" + std::to_string(i) + "].pattern",
+                        "unknown pattern \"" + pattern + "\" (diurnal, bursts, batch)");
+    }
   }
   if (s.nodes.min > s.nodes.max) return make_error("nodes.min", "greater than nodes.max");
   if (s.nodes.initial > s.nodes.max) return make_error("nodes.initial", "greater than nodes.max");
@@ -568,10 +649,17 @@ Status validate(const ScenarioSpec& s) {
     if (!fault_types().contains(f.type)) {
       return make_error(path + ".type", "unknown fault type \"" + f.type +
                                             "\" (traffic_surge, memory_leak, dependency_slowdown, bad_deploy, "
-                                            "config_change, benign_deploy, node_failure)");
+                                            "config_change, benign_deploy, node_failure, network_delay, "
+                                            "code_exception, cpu_contention, release_wave)");
     }
-    if (f.type != "node_failure" && !index.contains(f.service)) {
+    if (!is_node_fault(f.type) && !index.contains(f.service)) {
       return make_error(path + ".service", "unknown service \"" + f.service + "\"");
+    }
+    if (f.type == "release_wave" && f.releases > static_cast<int>(s.services.size())) {
+      return make_error(path + ".releases", "more releases than services (one deploy per service)");
+    }
+    if (f.type == "release_wave" && f.every_s > 0 && f.every_s < f.spread_s + f.duration_s) {
+      return make_error(path + ".every", "shorter than spread + duration");
     }
     if (f.every_s > 0 && f.every_s < f.duration_s) return make_error(path + ".every", "shorter than duration");
   }

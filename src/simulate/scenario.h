@@ -37,6 +37,12 @@ struct ServiceSpec {
   double memory_base_bytes = 180.0 * 1024 * 1024;
   double memory_per_rps_bytes = 0.4 * 1024 * 1024;  // working set per req/s a pod serves
   double startup_s = 15;            // from scheduled to ready
+  // Serverless-like: the extra latency of a newly ready pod's requests
+  // (cold caches, JIT), fading over its first 30 s. 0: none.
+  double cold_start_s = 0;
+  // false: the service exports no http_requests_errors_total at all (its
+  // failures show in logs, spans and its callers only).
+  bool error_metrics = true;
 };
 
 // Requests from outside the cluster, entering at `service`.
@@ -45,6 +51,14 @@ struct TrafficSpec {
   double base_rps = 200;
   double daily_amplitude = 0.3;   // ± fraction of base over a day (peak at 14:00 UTC)
   double noise = 0.05;            // relative noise per second
+  // diurnal: the daily shape alone. bursts: idle at base_rps, with bursts of
+  // burst_factor × arriving at random (a Poisson process, one every
+  // burst_every on average) for burst_length each. batch: a job every
+  // burst_every (± 10 %) at burst_factor × for burst_length.
+  std::string pattern = "diurnal";
+  double burst_factor = 5;
+  double burst_every_s = 900;
+  double burst_length_s = 90;
 };
 
 // Horizontal Pod Autoscaler settings, as Kubernetes names them.
@@ -64,11 +78,13 @@ struct NodePoolSpec {
   int pods_per_node = 8;
   double provisioning_delay_s = 120;   // from request to node_added
   double provisioning_jitter_s = 30;   // uniform ± around the delay
+  double cpu_cores = 4;                // per node, for node_cpu_usage_seconds_total
 };
 
 // One injected cause. `at` and `duration` are offsets from the start.
 struct FaultSpec {
   std::string type;      // traffic_surge | memory_leak | dependency_slowdown | bad_deploy | config_change | benign_deploy | node_failure
+                         // | network_delay | code_exception | cpu_contention | release_wave
   std::string service;   // target service (node_failure: none)
   double at_s = 0;          // first onset
   double every_s = 0;       // repeat period (0: once)
@@ -76,10 +92,15 @@ struct FaultSpec {
   double duration_s = 600;
   double ramp_s = 120;      // traffic_surge: seconds to reach full strength
   double magnitude = 0;  // surge: load multiplier; leak: bytes/s per pod;
-                         // slowdown / bad deploy: latency factor; config change: added error rate
-  double error_rate = 0; // bad deploy / config change: added error rate
+                         // slowdown / bad deploy / release wave: latency factor;
+                         // cpu contention: how much slower the node's pods run
+  double error_rate = 0; // bad deploy / config change / code exception: added error rate;
+                         // release wave: the share of the faulty release's answers its callers reject
   bool with_event = true;// dependency_slowdown: whether a config_changed event announces it
-  int node = -1;         // node_failure: which node (index), -1 = the busiest
+  int node = -1;         // node_failure / cpu_contention: which node (index), -1 = the busiest
+  double delay_s = 0;    // network_delay: added to every call into the service
+  int releases = 4;      // release_wave: deploys in the wave, the faulty one included
+  double spread_s = 300; // release_wave: the deploys start within this long
 };
 
 struct ScenarioSpec {
@@ -91,6 +112,7 @@ struct ScenarioSpec {
   double scrape_interval_s = 15;
   double traces_per_s = 2;          // sampled traces per second per entry service
   int max_logs_per_s = 5;           // error/warning log lines per service per second
+  bool node_metrics = false;        // node CPU counters (node_cpu_usage_seconds_total)
   std::vector<ServiceSpec> services;
   std::vector<TrafficSpec> traffic;
   AutoscalerSpec autoscaler;
@@ -100,7 +122,13 @@ struct ScenarioSpec {
   // hour, of these types, at random services and times.
   double random_faults_per_hour = 0;
   std::vector<std::string> random_fault_types;
+  // false: a Poisson process of that rate; true: exactly round(per_hour)
+  // in each hour, at random times within it (so that faults overlap).
+  bool random_faults_hourly = false;
 };
+
+// True for the fault types that act on a node, not a service.
+bool is_node_fault(std::string_view type);
 
 // Returns the names of the built-in scenarios.
 std::vector<std::string_view> builtin_scenario_names();

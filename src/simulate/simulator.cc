@@ -357,9 +357,10 @@ class Run {
     if (!f.event_id.empty()) {
       rc.kind = "event";
       rc.event_id = f.event_id;
-      rc.type = f.spec.type == "node_failure" ? "node_not_ready"
-                : (f.spec.type == "bad_deploy" || f.spec.type == "benign_deploy") ? "deploy"
-                                                                                    : "config_changed";
+      const std::string& type = f.spec.type;
+      rc.type = type == "node_failure"                                                   ? "node_not_ready"
+                : (type == "bad_deploy" || type == "benign_deploy" || type == "release_wave") ? "deploy"
+                                                                                              : "config_changed";
       rc.service = f.service >= 0 ? factual_.spec().services[f.service].name : std::string();
     } else if (auto it = first_oom_.find(f.index);
                f.spec.type == "memory_leak" && it != first_oom_.end() && it->second.second <= inc.start + 60 * kNanosPerSecond) {
@@ -370,12 +371,26 @@ class Run {
     } else {
       rc.kind = "service";
       rc.service = f.service >= 0 ? factual_.spec().services[f.service].name : std::string();
+      if (f.spec.type == "cpu_contention" && !f.affected.empty()) rc.service = factual_.spec().services[contended(f, service)].name;
       rc.type = f.spec.type;
     }
     tr.open = true;
     tr.incident = truth_.incidents.size();
     truth_.incidents.push_back(std::move(inc));
     cause_incidents_[f.index].push_back(truth_.incidents.back().id);
+  }
+
+  // The service a noisy neighbour's incident on `service` is down to: the
+  // service itself when it has pods on the node, else the most crowded one
+  // it depends on, else the most crowded one.
+  int contended(const FaultOccurrence& f, int service) const {
+    for (int s : f.affected) {
+      if (s == service) return s;
+    }
+    for (int s : f.affected) {
+      if (factual_.depends_on(service, s)) return s;
+    }
+    return f.affected.front();
   }
 
   void close_incident(SignalTrack& tr) {
@@ -424,11 +439,12 @@ class Run {
       c.id = "cause-" + std::to_string(f.index);
       c.type = f.spec.type;
       if (f.service >= 0) c.service = factual_.spec().services[f.service].name;
-      if (f.spec.type == "node_failure" && f.node >= 0) c.node = factual_.nodes()[f.node].name;
+      if (is_node_fault(f.spec.type) && f.node >= 0) c.node = factual_.nodes()[f.node].name;
+      for (int s : f.affected) c.services.push_back(factual_.spec().services[s].name);
       c.start = factual_.time_of(f.start_s);
       c.end = factual_.time_of(f.end_s);
       c.event_id = f.event_id;
-      c.magnitude = f.spec.magnitude;
+      c.magnitude = f.spec.type == "network_delay" ? f.spec.delay_s : f.spec.magnitude;
       c.error_rate = f.spec.error_rate;
       c.incidents = cause_incidents_[f.index];
       truth_.causes.push_back(std::move(c));

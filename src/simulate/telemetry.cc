@@ -84,7 +84,7 @@ void Telemetry::write_metrics(int t) {
     };
     set_labels(sample_.labels, {{"namespace", ns}, {"service", name}});
     metric("http_requests_total", std::floor(s.requests_total), now);
-    metric("http_requests_errors_total", std::floor(s.errors_total), now);
+    if (cluster_.exports_errors(static_cast<int>(i))) metric("http_requests_errors_total", std::floor(s.errors_total), now);
     metric("http_request_duration_seconds_sum", s.latency_sum_s, now);
     metric("http_request_duration_seconds_count", std::floor(s.requests_total), now);
     metric("service_queue_depth", std::floor(s.backlog), now);
@@ -120,6 +120,11 @@ void Telemetry::write_metrics(int t) {
       metric("container_cpu_usage_seconds_total", pod.cpu_seconds, now);
       metric("container_memory_working_set_bytes", std::round(pod.memory_bytes), now);
     }
+  }
+  if (!spec.node_metrics) return;
+  for (const auto& node : nodes) {
+    set_labels(sample_.labels, {{"node", node.name}});
+    metric("node_cpu_usage_seconds_total", node.cpu_seconds, now);
   }
 }
 
@@ -169,7 +174,20 @@ void Telemetry::write_traces(int t) {
               append_hex(call_id, draw(seed, Stream::call, t, k, span_counter), 16);
               const std::size_t call_slot = trace_spans_.size();
               trace_spans_.emplace_back();
-              auto [child_end, child_failed] = self(self, dep, cursor, call_id, depth + 1);
+              // A network delay into the callee: half on the way there,
+              // half back (±20 %), inside the client span, outside the
+              // callee's server span.
+              TimeNs half_delay = 0;
+              if (const double delay = services[dep].inbound_delay_s; delay > 0) {
+                const double jitter = 0.8 + 0.4 * uniform(seed, Stream::call, t, k, (1ull << 40) + span_counter);
+                half_delay = static_cast<TimeNs>(delay * jitter * 0.5e9);
+              }
+              // A faulty release answers; the caller rejects the answer.
+              const bool rejected = services[dep].silent_error > 0 &&
+                                    uniform(seed, Stream::call, t, k, (2ull << 40) + span_counter) < services[dep].silent_error;
+              auto [child_end, child_failed] = self(self, dep, cursor + half_delay, call_id, depth + 1);
+              child_end += half_delay;
+              child_failed = child_failed || rejected;
               const TimeNs limit = cursor + static_cast<TimeNs>(spec.services[dep].timeout_s * 1e9);
               const bool timed_out = child_end > limit;
               if (timed_out) {  // the caller gave up
@@ -187,7 +205,7 @@ void Telemetry::write_traces(int t) {
               call.status = child_failed ? SpanStatus::error : SpanStatus::ok;
               call.kind = SpanKind::client;
               call.attributes = {{"peer.service", spec.services[dep].name},
-                                 {"http.status_code", std::int64_t{timed_out ? 504 : child_failed ? 500 : 200}}};
+                                 {"http.status_code", std::int64_t{timed_out ? 504 : rejected ? 200 : child_failed ? 500 : 200}}};
               cursor = child_end;
               failed = failed || child_failed;
             }
@@ -264,11 +282,28 @@ void Telemetry::write_logs(int t) {
                     " requests queued)";
         status = 503;
       } else if (u < s.timeout_share + s.drop_share + s.fault_share) {
-        log_.body = s.bad_version >= 0 && s.bad_version == s.version
-                        ? "NullPointerException in " + svc.name + " handler " + svc.operation + " (build " +
-                              std::to_string(s.version) + ")"
-                        : "failed to acquire connection: pool exhausted (size 4, waiting " +
-                              std::to_string(static_cast<long long>(s.backlog) + 1) + ")";
+        if (s.exception_cause >= 0) {
+          std::string order;
+          append_hex(order, draw(seed, Stream::log, t, key, 7), 8);
+          log_.body = "Unhandled exception in " + svc.operation + ": java.lang.IllegalStateException: order " + order +
+                      " has no line items (at shop." + svc.name + ".RequestHandler.handle)";
+        } else {
+          log_.body = s.bad_version >= 0 && s.bad_version == s.version
+                          ? "NullPointerException in " + svc.name + " handler " + svc.operation + " (build " +
+                                std::to_string(s.version) + ")"
+                          : "failed to acquire connection: pool exhausted (size 4, waiting " +
+                                std::to_string(static_cast<long long>(s.backlog) + 1) + ")";
+        }
+      } else if (u < s.timeout_share + s.drop_share + s.fault_share + s.reject_share && !svc.calls.empty()) {
+        // The dependency whose answers are wrong the most often.
+        int worst = cluster_.service_index(svc.calls.front().service);
+        for (const auto& call : svc.calls) {
+          const int d = cluster_.service_index(call.service);
+          if (services[d].silent_error > services[worst].silent_error) worst = d;
+        }
+        log_.body = "invalid response from " + spec.services[worst].name + ": required field \"id\" missing in " +
+                    spec.services[worst].operation + " reply";
+        status = 502;
       } else {
         log_.body = "internal error processing " + svc.operation + ": unexpected EOF from peer";
       }

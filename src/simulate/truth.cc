@@ -62,6 +62,12 @@ void write_truth_json(const Truth& t, std::string& out) {
     w.field("type", c.type);
     nullable_string(w, "service", c.service);
     nullable_string(w, "node", c.node);
+    if (!c.services.empty()) {  // only node faults that name their victims: older truths read unchanged
+      w.key("services");
+      w.begin_array();
+      for (const auto& s : c.services) w.string(s);
+      w.end_array();
+    }
     w.key("start");
     w.time(c.start);
     w.key("end");

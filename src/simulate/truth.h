@@ -25,6 +25,7 @@ struct CauseTruth {
   std::string type;       // traffic_surge, memory_leak, ...
   std::string service;    // empty for node faults
   std::string node;
+  std::vector<std::string> services;  // cpu_contention: the services with pods on the node, most first
   TimeNs start = 0;
   TimeNs end = 0;
   std::string event_id;   // the event announcing it, empty when none

@@ -151,6 +151,55 @@ TEST(ScalingVerdict, TheServiceTimeIsAServerSpanLessItsClientSpansOrItsCalleesSp
   }
 }
 
+TEST(SpanEvidence, TheRequestsAServiceServedComeBeforeItsCalls) {
+  const Config config = default_config();
+  NullObserver observer;
+  stream::Shard shard(config.stream, observer);
+  const auto input = shard.add_input();
+  Event e;
+  e.id = "ev-deploy";
+  e.time = kT;
+  e.category = Category::change;
+  e.type = "deploy";
+  e.service = "api";
+  shard.push(input, Record{e});
+  // Each second a request of 10 ms fails on its own; twice, a request of
+  // 50 ms fails because its 45 ms call did: the calls are slower than most
+  // failing requests, but they are the requests' story, not the service's.
+  for (int s = 1; s <= 60; ++s) {
+    const TimeNs t = kT + s * kSecond;
+    Span request;
+    request.trace_id = "trace-" + std::to_string(s);
+    request.span_id = "req-" + std::to_string(s);
+    request.service = "api";
+    request.name = "GET /";
+    request.start = t;
+    request.end = t + (s <= 2 ? 50'000'000 : 10'000'000);
+    request.status = SpanStatus::error;
+    request.kind = SpanKind::server;
+    shard.push(input, Record{request});
+    if (s > 2) continue;
+    Span call = request;
+    call.span_id = "call-" + std::to_string(s);
+    call.parent_span_id = request.span_id;
+    call.name = "SELECT";
+    call.start = t + 1'000'000;
+    call.end = call.start + 45'000'000;
+    call.kind = SpanKind::client;
+    shard.push(input, Record{call});
+  }
+  shard.flush();
+  const ServiceGraph graph;
+  const EnrichInput in{shard, config, graph};
+  const EnrichedEvent out = enrich(in, e, false);
+  ASSERT_NE(out.spans, nullptr);
+  ASSERT_EQ(out.spans->size(), config.top_spans);
+  for (const SpanEvidence& s : *out.spans) {
+    EXPECT_EQ(s.kind, SpanKind::server) << s.span_id << ": the failing requests, not their failing calls";
+    EXPECT_EQ(s.status, SpanStatus::error) << s.span_id;
+  }
+}
+
 // A scale-up of 3 replicas whose added pods never become ready, while the
 // load falls from 255 to 150 req/s and latency with it.
 Telemetry pods_never_ready() {

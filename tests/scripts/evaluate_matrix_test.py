@@ -174,8 +174,27 @@ class EvaluateMatrixTest(unittest.TestCase):
         self.assertEqual(len(kept), 1, r.stderr)
         self.assertTrue(os.path.exists(os.path.join(kept[0].split(" in ")[-1], "bad-replay-1", "replay.log")))
 
+    def test_seeds_from_runs_any_seed_range(self):
+        canned = {"steady-%d" % seed: evaluation() for seed in range(7, 10)}
+        canned["steady-8"] = evaluation(engine=3, false=3)
+        with open(self.canned, "w") as f:
+            json.dump(canned, f)
+        keep = os.path.join(self.tmp.name, "kept")
+        r = self.run_matrix("--seeds", "3", "--seeds-from", "7", "--scenarios", "steady", "--keep", keep, "--json")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        report = json.loads(r.stdout)
+        self.assertEqual(report["seeds"], [7, 8, 9])
+        self.assertEqual(report["rows"][0]["runs"], 3)
+        self.assertAlmostEqual(report["rows"][0]["metrics"]["false_incidents_per_hour"]["worst"], 1.0)  # seed 8
+        self.assertEqual(sorted(os.listdir(keep)), ["steady-7", "steady-8", "steady-9"])
+        table = self.run_matrix("--seeds", "3", "--seeds-from", "7", "--scenarios", "steady")
+        self.assertIn("mean over seeds 7-9", table.stdout)
+
     def test_usage_errors_exit_two(self):
         self.assertEqual(self.run_matrix("--seeds", "0").returncode, 2)
+        self.assertEqual(self.run_matrix("--seeds-from", "-1").returncode, 2)
+        self.assertEqual(self.run_matrix("--seeds-from", "two").returncode, 2)
+        self.assertIn("--seeds-from", subprocess.run([SCRIPT, "--help"], capture_output=True, text=True).stdout)
         self.assertEqual(self.run_matrix("--frobnicate").returncode, 2)
         r = subprocess.run([SCRIPT, "--build", os.path.join(self.tmp.name, "nowhere")], capture_output=True, text=True)
         self.assertEqual(r.returncode, 2)

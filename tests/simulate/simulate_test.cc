@@ -16,6 +16,7 @@
 #include "codec/decoder.h"
 #include "simulate/record_sink.h"
 #include "simulate/simulator.h"
+#include "support/memory_sink.h"
 #include "support/test_data.h"
 
 namespace eventlens::simulate {
@@ -24,37 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 using eventlens::testing::read_file;
 
-// Keeps every record in memory.
-struct MemorySink final : RecordSink {
-  std::vector<Event> events;
-  std::vector<MetricSample> metrics;
-  std::vector<LogRecord> logs;
-  std::vector<Span> spans;
-  void event(const Event& e) override { events.push_back(e); }
-  void metric(const MetricSample& m) override { metrics.push_back(m); }
-  void log(const LogRecord& l) override { logs.push_back(l); }
-  void span(const Span& s) override { spans.push_back(s); }
-  Status close() override { return ok_status(); }
-
-  std::string label(const MetricSample& m, std::string_view key) const {
-    for (const auto& [k, v] : m.labels) {
-      if (k == key) return v;
-    }
-    return {};
-  }
-  // Returns (time, value) of the samples of `name` whose labels include `want`.
-  std::vector<std::pair<TimeNs, double>> series(std::string_view name,
-                                                const std::map<std::string, std::string>& want) const {
-    std::vector<std::pair<TimeNs, double>> out;
-    for (const auto& m : metrics) {
-      if (m.name != name) continue;
-      bool match = true;
-      for (const auto& [k, v] : want) match = match && label(m, k) == v;
-      if (match) out.emplace_back(m.time, m.value);
-    }
-    return out;
-  }
-};
+using test::MemorySink;
+using test::mean_between;
 
 struct Simulated {
   MemorySink sink;
@@ -69,18 +41,6 @@ Simulated simulate(const std::string& scenario, std::uint64_t seed, double durat
   EXPECT_TRUE(result.ok()) << result.error().to_string();
   s.truth = std::move(result->truth);
   return s;
-}
-
-double mean_between(const std::vector<std::pair<TimeNs, double>>& series, TimeNs from, TimeNs to) {
-  double sum = 0;
-  int n = 0;
-  for (const auto& [t, v] : series) {
-    if (t >= from && t < to) {
-      sum += v;
-      ++n;
-    }
-  }
-  return n > 0 ? sum / n : NAN;
 }
 
 constexpr TimeNs kSecond = kNanosPerSecond;
@@ -236,7 +196,7 @@ TEST(ScenarioText, DurationsAndSizes) {
 
 TEST(Scenarios, EveryBuiltInIsValid) {
   const std::set<std::string_view> required = {"traffic-surge", "memory-leak", "node-shortage", "cascading-timeout",
-                                               "bad-deploy", "steady", "mixed"};
+                                               "bad-deploy", "steady", "mixed", "busy", "bursty"};
   std::set<std::string_view> names;
   for (auto name : builtin_scenario_names()) {
     names.insert(name);
