@@ -21,6 +21,47 @@ std::string incident_id(const std::string& service, const std::string& role, con
   return buf;
 }
 
+// Whether the service saw a failure or a change (an OOM kill, a crash, a
+// deploy) at or after `since`: a deviation it explains is no load's doing,
+// even when it repeats earlier ones (an OOM loop's tenth restart is a fault
+// like its first); scaling events do not count, they follow load.
+bool failure_or_change_since(const stream::Shard& shard, stream::StringId service, TimeNs since) {
+  const stream::ServiceContext* context = shard.context(service);
+  if (context == nullptr) return false;
+  for (std::size_t i = context->events.size(); i-- > 0;) {
+    const stream::EventEntry& e = context->events[i];
+    if (e.time < since) break;
+    if (e.category == Category::failure || e.category == Category::change) return true;
+  }
+  return false;
+}
+
+// Whether the service's load (a signal of role `throughput`) rose, at some
+// step from `began` to `t`, to at least kLoadSurge times its level over
+// [from, began): a burst of requests, which a spiky service's latency and
+// errors follow (and outlast by a step or two).
+constexpr double kLoadSurge = 2;
+bool load_surged(const stream::Shard& shard, stream::StringId service, TimeNs from, TimeNs began, TimeNs t,
+                 std::vector<stream::Point>& scratch) {
+  const stream::ServiceContext* context = shard.context(service);
+  if (context == nullptr) return false;
+  for (const stream::SignalId s : context->signals) {
+    if (shard.spec(s).role != "throughput") continue;
+    scratch.clear();
+    shard.signal_points(s, from, began, scratch);
+    const Robust level = baseline_of(scratch);
+    if (std::isnan(level.median)) continue;
+    double peak = shard.signal_value(s, t);
+    scratch.clear();
+    shard.signal_points(s, began, t, scratch);
+    for (const stream::Point& p : scratch) {
+      if (!std::isnan(p.value) && !(p.value <= peak)) peak = p.value;
+    }
+    if (peak >= kLoadSurge * level.median && peak > level.median) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Correlator::Correlator(Config config, ResultSink& sink, bool emit_provisional)
@@ -240,6 +281,7 @@ void Correlator::detect(TimeNs step_start) {
   const stream::Shard& shard = *shard_;
   const TimeNs step = shard.config().step;
   std::vector<stream::Point> history;
+  std::vector<stream::Point> load_points;
   if (baselines_.size() < shard.signal_count()) baselines_.resize(shard.signal_count());
   for (stream::SignalId sig = 0; sig < shard.signal_count(); ++sig) {
     const stream::SignalSpec& spec = shard.spec(sig);
@@ -261,13 +303,27 @@ void Correlator::detect(TimeNs step_start) {
     const double value = shard.signal_value(sig, step_start);
     if (std::isnan(value)) continue;
     DetectorState& state = detectors_[sig];
-    // The points themselves only for an open incident (its escalation check).
+    // The points themselves, all that is kept of them, only while the
+    // signal deviates (the earlier excursions it must stand out from) or an
+    // incident is open (its escalation check).
+    const Robust normal = b.window.baseline(d->direction);
     history.clear();
-    if (state.phase == DetectorState::Phase::open) shard.signal_points(sig, from, step_start, history);
+    if (state.phase != DetectorState::Phase::normal || deviation_of(*d, value, normal).beyond) {
+      shard.signal_points(sig, shard.history_from(), step_start, history);
+    }
     // A point stands for the data's spacing when that is longer than a step.
     const TimeNs point_span = std::max(step, b.window.spacing());
-    const DetectorStep r =
-        detector_step(state, *d, step_start, point_span, value, b.window.baseline(d->direction), history);
+    // A deviation that came with a surge of the service's load, and that no
+    // failure or change since cause_lookback before it began explains, must
+    // stand out from the signal's earlier excursions.
+    bool load_driven = false;
+    if (state.phase != DetectorState::Phase::open && !history.empty() && spec.role != "throughput") {
+      const stream::StringId service = shard.service_of(sig);
+      const TimeNs began = state.phase == DetectorState::Phase::normal ? step_start : state.deviation_start;
+      load_driven = load_surged(shard, service, from, began, step_start, load_points) &&
+                    !failure_or_change_since(shard, service, began - config_.cause_lookback);
+    }
+    const DetectorStep r = detector_step(state, *d, step_start, point_span, value, normal, history, load_driven);
     // Most steps of most signals neither open nor touch an incident.
     if (!r.opened && !r.escalated && open_.empty()) continue;
     const std::string service = shard.strings().name(shard.service_of(sig));

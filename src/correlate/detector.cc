@@ -157,6 +157,61 @@ Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& ba
   return d;
 }
 
+Excursions excursions_of(const DetectionSpec& spec, std::span<const Point> points, const Robust& baseline,
+                         TimeNs step) {
+  Excursions out;
+  std::vector<double> peaks;
+  bool in = false;
+  TimeNs first = 0;
+  TimeNs last = 0;
+  double peak = kNaN;
+  double peak_z = 0;
+  const auto end_one = [&] {
+    peaks.push_back(peak);
+    out.longest = std::max(out.longest, last + step - first);
+    in = false;
+  };
+  for (const Point& p : points) {
+    if (std::isnan(p.value)) continue;
+    const Deviation d = deviation_of(spec, p.value, baseline);
+    if (!d.beyond) {
+      if (in) end_one();
+      continue;
+    }
+    if (!in) {
+      in = true;
+      first = p.time;
+      peak_z = d.z;
+      peak = p.value;
+    } else if (d.z > peak_z) {
+      peak_z = d.z;
+      peak = p.value;
+    }
+    last = p.time;
+  }
+  if (in) end_one();
+  out.count = peaks.size();
+  if (!peaks.empty()) out.typical_peak = quantile_of(peaks, 0.5);
+  return out;
+}
+
+namespace {
+
+// Whether the deviation under way (state, up to `t`) stands out from the
+// earlier excursions among `history`'s points before it (see
+// kSpikyExcursions).
+bool stands_out(const DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
+                std::span<const Point> history) {
+  std::size_t before = 0;
+  while (before < history.size() && history[before].time < state.deviation_start) ++before;
+  const Excursions e = excursions_of(spec, history.first(before), state.frozen, step);
+  if (e.count < kSpikyExcursions) return true;
+  if (t + step - state.deviation_start > e.longest) return true;
+  return deviation_of(spec, state.peak, Robust{e.typical_peak, 0}).beyond;
+}
+
+}  // namespace
+
 DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
                            double value, std::span<const Point> history) {
   const Robust baseline = state.phase == DetectorState::Phase::normal && !std::isnan(value)
@@ -166,7 +221,8 @@ DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, Time
 }
 
 DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
-                           double value, const Robust& normal_baseline, std::span<const Point> history) {
+                           double value, const Robust& normal_baseline, std::span<const Point> history,
+                           bool load_driven) {
   DetectorStep out;
   if (std::isnan(value)) return out;
   using Phase = DetectorState::Phase;
@@ -192,7 +248,10 @@ DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, Time
         }
         // A step stands for its whole length: one 60 s sample beyond the
         // thresholds is 60 s of deviation.
-        if (t + step - state.deviation_start >= spec.open_after) {
+        // A spiky signal's deviation must also stand out from its earlier
+        // excursions when its load drove it; until then it stays deviating.
+        if (t + step - state.deviation_start >= spec.open_after &&
+            (!load_driven || stands_out(state, spec, t, step, history))) {
           state.phase = Phase::open;
           out.opened = true;
         }

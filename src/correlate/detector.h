@@ -82,6 +82,26 @@ class SlidingBaseline {
 
 Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& baseline);
 
+// A signal whose normal is spiky (idle then bursts, cold starts, a batch
+// job's periodic load) passes the thresholds now and then without a fault.
+// When a deviation comes with a surge of the service's own load and its
+// history already holds kSpikyExcursions or more earlier excursions (runs of successive points beyond the thresholds against the
+// baseline a new deviation is judged by), that deviation opens an incident
+// only if its peak passes the thresholds against their typical (median)
+// peak, or it lasts longer than the longest of them. Counting excursions
+// rather than reading a high percentile of the window keeps one earlier
+// fault whose tail is still in the window from hiding the next.
+inline constexpr std::size_t kSpikyExcursions = 3;
+struct Excursions {
+  std::size_t count = 0;
+  double typical_peak = kNaN;  // the median of their peaks
+  TimeNs longest = 0;          // a point stands for `step`
+};
+// Returns the excursions beyond `spec`'s thresholds against `baseline` among
+// `points` (in time order; NaN points neither start nor end one).
+Excursions excursions_of(const DetectionSpec& spec, std::span<const Point> points, const Robust& baseline,
+                         TimeNs step);
+
 struct DetectorState {
   enum class Phase { normal, deviating, open } phase = Phase::normal;
   Robust frozen{kNaN, kNaN};   // baseline while deviating or open
@@ -103,15 +123,20 @@ struct DetectorStep {
 };
 
 // Feeds the final value of one step. `history` is the signal before `t`
-// (the baseline is computed from it unless frozen); `step` the time one
-// point stands for: the step, or the data's spacing when that is longer
-// (5-minute samples on 15-second steps).
+// (the baseline is computed from it unless frozen; its points before the
+// deviation are the earlier excursions a spiky signal's deviation must
+// stand out from); `step` the time one point stands for: the step, or the
+// data's spacing when that is longer (5-minute samples on 15-second steps).
 DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
                            double value, std::span<const Point> history);
 // The same with the baseline of the normal phase given (what
 // baseline_of(history, spec.direction) returns); `history` is read only
-// while an incident is open.
+// while the signal deviates or an incident is open. `load_driven`: the
+// deviation came with a surge of its service's own load and no failure or
+// change event explains it; only such a deviation must stand out from the
+// signal's earlier excursions (kSpikyExcursions).
 DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
-                           double value, const Robust& normal_baseline, std::span<const Point> history);
+                           double value, const Robust& normal_baseline, std::span<const Point> history,
+                           bool load_driven = false);
 
 }  // namespace eventlens::correlate

@@ -36,9 +36,12 @@ struct Feed {
       t += kStep;
     }
   }
-  void run(const DetectionSpec& spec, std::initializer_list<double> values) {
+  bool load_driven = false;  // the service's load surged with what deviates
+  void run(const DetectionSpec& spec, const std::vector<double>& values) {
     for (double v : values) {
-      steps.push_back(detector_step(state, spec, t, kStep, v, history));
+      steps.push_back(load_driven ? detector_step(state, spec, t, kStep, v, baseline_of(history, spec.direction),
+                                                  history, true)
+                                  : detector_step(state, spec, t, kStep, v, history));
       history.push_back({t, v});
       t += kStep;
     }
@@ -127,6 +130,50 @@ TEST(Detector, DropsAreJudgedAgainstTheLowTailSoTheEndOfASurgeIsNotADrop) {
     t += kStep;
   }
   EXPECT_EQ(opened, 1);
+}
+
+// A signal that bursts with its load now and then (a serverless function's
+// latency with cold starts): once its history holds enough bursts, one more
+// of the same size is its normal; a larger or a longer one still opens, and
+// so does one its load did not drive.
+TEST(Detector, ASpikySignalOpensOnlyOnABurstLargerOrLongerThanItsUsualOnes) {
+  const DetectionSpec spec = latency_spec();
+  Feed f(0.050);
+  f.load_driven = true;
+  const std::vector<double> idle(17, 0.050);
+  const auto opens = [&](const std::vector<double>& burst) {
+    const std::size_t from = f.steps.size();
+    f.run(spec, burst);
+    f.run(spec, idle);
+    int opened = 0;
+    for (std::size_t i = from; i < f.steps.size(); ++i) opened += f.steps[i].opened ? 1 : 0;
+    return opened;
+  };
+  for (int i = 0; i < static_cast<int>(kSpikyExcursions); ++i) {
+    EXPECT_EQ(opens({0.30, 0.32, 0.30}), 1) << "burst " << i << ": too few earlier ones to be the normal";
+  }
+  EXPECT_EQ(opens({0.30, 0.32, 0.30}), 0) << "as large and as long as the usual bursts";
+  EXPECT_EQ(opens({0.29, 0.31, 0.30}), 0) << "smaller";
+  f.load_driven = false;
+  EXPECT_EQ(opens({0.30, 0.32, 0.30}), 1) << "not its load's doing (a failure, or no surge of requests)";
+  f.load_driven = true;
+  EXPECT_EQ(opens({0.60, 0.62, 0.60}), 1) << "well above the usual bursts' peak";
+  EXPECT_EQ(opens({0.30, 0.32, 0.31, 0.30, 0.31, 0.30}), 1) << "longer than any usual burst";
+}
+
+TEST(Detector, ExcursionsAreRunsBeyondTheThresholds) {
+  const DetectionSpec spec = latency_spec();
+  const Robust baseline{0.050, 0.0005};
+  std::vector<Point> points;
+  TimeNs t = 0;
+  for (double v : {0.05, 0.30, 0.40, 0.05, 0.20, 0.05, 0.05, 0.25, 0.26, 0.27, 0.05, 0.06}) {
+    points.push_back({t, v});
+    t += kStep;
+  }
+  const Excursions e = excursions_of(spec, points, baseline, kStep);
+  EXPECT_EQ(e.count, 3u);
+  EXPECT_DOUBLE_EQ(e.typical_peak, 0.27);
+  EXPECT_EQ(e.longest, 3 * kStep);
 }
 
 TEST(SlidingBaseline, EqualsTheBaselineOfItsWindowAtEveryStep) {
