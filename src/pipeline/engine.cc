@@ -69,7 +69,7 @@ Status Engine::load(const stream::CheckpointStore::Parts& parts) {
   if (auto s = load_part(parts, "problems", problems_); !s.ok()) return s;
   if (auto s = load_part(parts, "explain", explainer_); !s.ok()) return s;
   if (auto s = load_part(parts, "derived", derived_); !s.ok()) return s;
-  problems_until_ = shard_.final_until();
+  final_until_seen_ = shard_.final_until();
   return ok_status();
 }
 

@@ -1,8 +1,10 @@
-// The engine one stream of records runs through: a stream shard (event time,
-// keyed state), the correlator observing it (enrichment, verdicts,
-// incidents) and the problem tracker grouping its incidents, wired once here so that every way of driving the pipeline —
-// `replay` over files, the benchmarks, `serve` — runs the same thing.
-// Single-threaded: an Engine, its shard and its correlator live on one thread.
+// The engine one stream of records runs through, wired once here so that
+// every way of driving the pipeline — `replay` over files, the benchmarks,
+// `serve` — runs the same thing: the metrics derived from spans and logs,
+// a stream shard (event time, keyed state), the correlator observing it
+// (enrichment, verdicts, incidents), the explainer of named symptoms and the
+// problem tracker grouping incidents on their way to the sink.
+// Single-threaded: an Engine and everything in it live on one thread.
 #pragma once
 
 #include <cstddef>
@@ -57,12 +59,13 @@ class Engine final : public RecordReceiver {
   const correlate::ProblemTracker& problems() const { return problems_; }
 
  private:
-  // Event time moved on: problems no incident can join any more go out.
+  // Event time moved on: named symptoms whose steps are final are explained,
+  // problems no incident can join any more go out.
   void after_input() {
-    if (shard_.final_until() == problems_until_) return;
-    problems_until_ = shard_.final_until();
-    explainer_.advance(problems_until_, correlator_, problems_);
-    problems_.advance(problems_until_);
+    if (shard_.final_until() == final_until_seen_) return;
+    final_until_seen_ = shard_.final_until();
+    explainer_.advance(final_until_seen_, correlator_, problems_);
+    problems_.advance(final_until_seen_);
   }
 
   // In the order results flow back: the tracker passes them on to the sink,
@@ -74,7 +77,7 @@ class Engine final : public RecordReceiver {
   // Before the shard: its samples go in with the records they came from.
   stream::DerivedMetrics derived_;
   std::vector<MetricSample> derived_samples_;  // scratch
-  TimeNs problems_until_ = 0;  // derived from the shard: not saved
+  TimeNs final_until_seen_ = 0;  // derived from the shard: not saved
 };
 
 }  // namespace eventlens::pipeline
