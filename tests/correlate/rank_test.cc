@@ -88,6 +88,49 @@ TEST(RankServices, ACallerWhoseDependencyWentWrongFirstIsAVictim) {
   }
 }
 
+// A pass-through node: "gateway" fronts "api" alone, and its latency and
+// traffic mirror api's (a load balancer, a sidecar). From kStart api's p95
+// is ten times what it was and the gateway's follows in the same step, a
+// touch higher (its own few milliseconds on top) and a touch noisier.
+std::vector<Cause> rank_pass_through_incident() {
+  Config config = default_config();
+  config.topology = {{"gateway", {"api"}}, {"api", {}}};
+  NullObserver observer;
+  stream::Shard shard(config.stream, observer);
+  const auto input = shard.add_input();
+  ServiceGraph graph;
+  graph.add_edge("gateway", "api");
+  double requests = 0;
+  for (int s = -3600; s <= 300; s += 15) {
+    const TimeNs t = kStart + s * kSecond;
+    const int i = s / 15;
+    const double api = (s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i);
+    const double gateway = api + 0.003 + 0.003 * noise(i + 4);
+    requests += (100 + 2 * noise(i + 7)) * 15;
+    for (const auto& [service, latency] : {std::pair{"gateway", gateway}, std::pair{"api", api}}) {
+      shard.push(input, Record{test::metric_sample("http_request_duration_seconds",
+                                                   {{"quantile", "0.95"}, {"service", service}}, t, latency)});
+      shard.push(input, Record{test::metric_sample("http_requests_total", {{"service", service}}, t, requests)});
+    }
+  }
+  shard.flush();
+  const RankInput in{shard, config, graph,
+                     [](const std::string&, const std::string&) { return std::pair{0.5, std::string()}; },
+                     [](const std::string&) { return std::string(); }};
+  return rank_causes(in, "gateway", kStart);
+}
+
+TEST(RankServices, APassThroughNodeDoesNotOutrankTheServiceItFronts) {
+  const std::vector<Cause> causes = rank_pass_through_incident();
+  ASSERT_GE(causes.size(), 2u);
+  EXPECT_EQ(causes.front().service, "api");
+  for (const Cause& c : causes) {
+    if (c.service == "gateway") {
+      EXPECT_LT(part(c, "origin"), 0.5) << "its deviation is api's";
+    }
+  }
+}
+
 // A leaking "pay": killed for memory 15.5 min before its latency incident,
 // scaled down 9 min before it, its memory climbing again from a few seconds
 // after the scale-down. Both events have a harmful record; the scale-down's
