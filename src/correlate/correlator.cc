@@ -263,11 +263,7 @@ void Correlator::rank(Incident& incident, TimeNs on_top_of) const {
                      role_value(incident.role, incident.peak) + " from " + clock_time(incident.start);
   if (!incident.causes.empty()) {
     const Cause& c = incident.causes.front();
-    incident.summary += "; most likely cause: " +
-                        (c.kind == "event" ? c.type + " of " + (c.service.empty() ? std::string("the cluster") : c.service) +
-                                                 " at " + clock_time(c.time)
-                                           : c.service + " (its own telemetry went wrong first)") +
-                        " (score " + fixed(c.score, 2) + ")";
+    incident.summary += "; most likely cause: " + cause_phrase(c) + " (score " + fixed(c.score, 2) + ")";
   } else {
     incident.summary += "; no candidate cause found";
   }

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "correlate/phrases.h"
+#include "correlate/rank.h"
 #include "stream/state_io.h"
 
 namespace eventlens::correlate {
@@ -36,9 +37,6 @@ std::string explanation_id(const ExplainRequest& r) {
   std::snprintf(buf, sizeof buf, "expl-%016llx", static_cast<unsigned long long>(XXH3_64bits(key.data(), key.size())));
   return buf;
 }
-
-// The ranking reads up to a little after the symptom (rank.cc's slack).
-TimeNs ranking_reach(TimeNs step) { return std::max<TimeNs>(2 * 60 * kNanosPerSecond, 2 * step); }
 
 }  // namespace
 
@@ -84,7 +82,7 @@ void SymptomExplainer::answer(const ExplainRequest& request, const Correlator& c
 }
 
 void SymptomExplainer::advance(TimeNs final_until, const Correlator& correlator, ResultSink& sink) {
-  const TimeNs reach = ranking_reach(correlator.config().stream.step);
+  const TimeNs reach = ranking_slack(correlator.config().stream.step);
   while (answered_ < requests_.size() && requests_[answered_].time + reach < final_until) {
     answer(requests_[answered_++], correlator, sink);
   }

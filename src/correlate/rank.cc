@@ -97,10 +97,7 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
   const RankingWeights& w = config.weights;
   const TimeNs step = shard.config().step;
   const TimeNs from = start - config.cause_lookback;
-  // A cause can show a step or two after the symptom was first seen: the
-  // symptom's step may be cut differently from the cause's.
-  const TimeNs slack = std::max<TimeNs>(2 * 60 * stream::kSecond, 2 * step);
-  const TimeNs to = start + slack;
+  const TimeNs to = start + ranking_slack(step);
   const TimeNs tau = std::max<TimeNs>(2 * 60 * stream::kSecond, 2 * step);
   const bool graph_known = !in.graph.empty();
   const auto near = in.graph.neighbourhood(incident_service, 6);

@@ -6,6 +6,7 @@
 // Every part of a score is returned as a reason with a sentence.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -32,6 +33,11 @@ struct RankInput {
 // best first, at most `max_causes`.
 std::vector<Cause> rank_causes(const RankInput& in, const std::string& service, TimeNs start,
                                std::size_t max_causes = 10);
+
+// Returns how far past a symptom's start the ranking reads (a cause can show
+// a step or two after the symptom was first seen: the symptom's step may be
+// cut differently from the cause's).
+inline TimeNs ranking_slack(TimeNs step) { return std::max<TimeNs>(2 * 60 * stream::kSecond, 2 * step); }
 
 // The prior that an event of this type causes trouble (docs/engine.md has the table).
 double event_type_prior(const std::string& type, Category category);

@@ -28,29 +28,33 @@ struct NullObserver : stream::ShardObserver {
 // Deterministic noise in [-1, 1].
 double noise(int i) { return static_cast<double>((i * 37) % 11 - 5) / 5; }
 
-// "web" calls "db". An hour of calm, then from kStart web's p95 latency is
-// ten times what it was; what db does meanwhile is `db_trouble`:
-// "less traffic" (web sends it 60 % fewer requests) or "slow" (its own
-// latency rises a minute before web's).
-std::vector<Cause> rank_web_incident(const std::string& db_trouble) {
+// What one service and the one it calls do at second `s` of the hour
+// before an incident and the five minutes after kStart: their p95 latencies
+// and request rates.
+struct PairStep {
+  double caller_latency, callee_latency, caller_rate, callee_rate;
+};
+
+// Feeds an hour and five minutes of `caller` -> `callee` (p95 latency and
+// request counters every 15 s, as `at` says) and ranks the causes of an
+// incident on `caller` starting at kStart, with neutral history and verdicts.
+template <typename At>
+std::vector<Cause> rank_caller_incident(const std::string& caller, const std::string& callee, At at) {
   Config config = default_config();
-  config.topology = {{"web", {"db"}}, {"db", {}}};
+  config.topology = {{caller, {callee}}, {callee, {}}};
   NullObserver observer;
   stream::Shard shard(config.stream, observer);
   const auto input = shard.add_input();
   ServiceGraph graph;
-  graph.add_edge("web", "db");
-  double web_requests = 0, db_requests = 0;
+  graph.add_edge(caller, callee);
+  double caller_requests = 0, callee_requests = 0;
   for (int s = -3600; s <= 300; s += 15) {
     const TimeNs t = kStart + s * kSecond;
-    const int i = s / 15;
-    const double web_latency = (s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i);
-    const double db_latency = (db_trouble == "slow" && s >= -60 ? 0.2 : 0.01) + 0.0005 * noise(i + 3);
-    const double db_rate = (db_trouble == "less traffic" && s >= 0 ? 40.0 : 100.0) + 2 * noise(i + 5);
-    web_requests += (100 + 2 * noise(i + 7)) * 15;
-    db_requests += db_rate * 15;
-    for (const auto& [service, latency, requests] :
-         {std::tuple{"web", web_latency, web_requests}, std::tuple{"db", db_latency, db_requests}}) {
+    const PairStep p = at(s, s / 15);
+    caller_requests += p.caller_rate * 15;
+    callee_requests += p.callee_rate * 15;
+    for (const auto& [service, latency, requests] : {std::tuple{caller, p.caller_latency, caller_requests},
+                                                     std::tuple{callee, p.callee_latency, callee_requests}}) {
       shard.push(input, Record{test::metric_sample("http_request_duration_seconds",
                                                    {{"quantile", "0.95"}, {"service", service}}, t, latency)});
       shard.push(input, Record{test::metric_sample("http_requests_total", {{"service", service}}, t, requests)});
@@ -60,7 +64,19 @@ std::vector<Cause> rank_web_incident(const std::string& db_trouble) {
   const RankInput in{shard, config, graph,
                      [](const std::string&, const std::string&) { return std::pair{0.5, std::string()}; },
                      [](const std::string&) { return std::string(); }};
-  return rank_causes(in, "web", kStart);
+  return rank_causes(in, caller, kStart);
+}
+
+// "web" calls "db". An hour of calm, then from kStart web's p95 latency is
+// ten times what it was; what db does meanwhile is `db_trouble`:
+// "less traffic" (web sends it 60 % fewer requests) or "slow" (its own
+// latency rises a minute before web's).
+std::vector<Cause> rank_web_incident(const std::string& db_trouble) {
+  return rank_caller_incident("web", "db", [&](int s, int i) {
+    return PairStep{(s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i),
+                    (db_trouble == "slow" && s >= -60 ? 0.2 : 0.01) + 0.0005 * noise(i + 3), 100 + 2 * noise(i + 7),
+                    (db_trouble == "less traffic" && s >= 0 ? 40.0 : 100.0) + 2 * noise(i + 5)};
+  });
 }
 
 double part(const Cause& c, const std::string& name) {
@@ -93,31 +109,11 @@ TEST(RankServices, ACallerWhoseDependencyWentWrongFirstIsAVictim) {
 // is ten times what it was and the gateway's follows in the same step, a
 // touch higher (its own few milliseconds on top) and a touch noisier.
 std::vector<Cause> rank_pass_through_incident() {
-  Config config = default_config();
-  config.topology = {{"gateway", {"api"}}, {"api", {}}};
-  NullObserver observer;
-  stream::Shard shard(config.stream, observer);
-  const auto input = shard.add_input();
-  ServiceGraph graph;
-  graph.add_edge("gateway", "api");
-  double requests = 0;
-  for (int s = -3600; s <= 300; s += 15) {
-    const TimeNs t = kStart + s * kSecond;
-    const int i = s / 15;
+  return rank_caller_incident("gateway", "api", [](int s, int i) {
     const double api = (s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i);
-    const double gateway = api + 0.003 + 0.003 * noise(i + 4);
-    requests += (100 + 2 * noise(i + 7)) * 15;
-    for (const auto& [service, latency] : {std::pair{"gateway", gateway}, std::pair{"api", api}}) {
-      shard.push(input, Record{test::metric_sample("http_request_duration_seconds",
-                                                   {{"quantile", "0.95"}, {"service", service}}, t, latency)});
-      shard.push(input, Record{test::metric_sample("http_requests_total", {{"service", service}}, t, requests)});
-    }
-  }
-  shard.flush();
-  const RankInput in{shard, config, graph,
-                     [](const std::string&, const std::string&) { return std::pair{0.5, std::string()}; },
-                     [](const std::string&) { return std::string(); }};
-  return rank_causes(in, "gateway", kStart);
+    const double rate = 100 + 2 * noise(i + 7);
+    return PairStep{api + 0.003 + 0.003 * noise(i + 4), api, rate, rate};
+  });
 }
 
 TEST(RankServices, APassThroughNodeDoesNotOutrankTheServiceItFronts) {
