@@ -101,8 +101,18 @@ void add_derived_signals(Config& c) {
     auto errors = signal("span_errors", stream::kSpanErrorsTotal, SeriesKind::counter, Aggregate::sum);
     errors.ratio_of = stream::kSpanRequestsTotal;
     derived.push_back(errors);
-    derived.push_back(signal("span_latency", stream::kSpanDuration, SeriesKind::histogram, Aggregate::max));
-    derived.push_back(signal("call_latency", stream::kCallDuration, SeriesKind::histogram, Aggregate::max));
+    // Latencies as means (_sum / _count), not histogram quantiles: a
+    // service's sampled spans are a few dozen a step, and a p95 of a few
+    // dozen read from doubling buckets sits still while every span falls in
+    // one bucket and jumps 2x when one crosses: a flat baseline, then a
+    // "deviation" of robust z in the tens from nothing.
+    auto mean_of = [](const char* role, const char* sum, const char* count) {
+      auto s = signal(role, sum, SeriesKind::counter, Aggregate::sum);
+      s.ratio_of = count;
+      return s;
+    };
+    derived.push_back(mean_of("span_latency", stream::kSpanDurationSum, stream::kSpanDurationCount));
+    derived.push_back(mean_of("call_latency", stream::kCallDurationSum, stream::kCallDurationCount));
   }
   if (c.stream.derived.logs) {
     derived.push_back(signal("log_errors", stream::kLogErrorsTotal, SeriesKind::counter, Aggregate::sum));

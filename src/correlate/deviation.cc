@@ -22,7 +22,36 @@ const DetectionSpec* detection_for(const Config& config, std::string_view role) 
   return nullptr;
 }
 
+// The metric role a signal derived from spans or logs stands in for ("" when
+// it says something no metric does: the latency callers see of calls to a
+// service). A service that exports the metric is judged on it: the derived
+// signal reads the same requests through a sample of their spans, or the
+// same failures through its log lines, and is noisier for it; counted twice,
+// one fault would look like two signals going wrong.
+std::string_view metric_role_of(std::string_view role) {
+  if (role == "span_latency") return "latency";
+  if (role == "span_throughput") return "throughput";
+  if (role == "span_errors" || role == "log_errors" || role == "log_warnings") return "errors";
+  return {};
+}
+
+// Of the signals standing in for one metric role, which speaks: the metric,
+// else spans, else error logs, else warning logs (lower is preferred).
+int preference(std::string_view role) {
+  if (role == "span_latency" || role == "span_throughput" || role == "span_errors") return 1;
+  if (role == "log_errors") return 2;
+  if (role == "log_warnings") return 3;
+  return 0;
+}
+
 }  // namespace
+
+std::string_view signal_source(std::string_view role) {
+  if (role == "call_latency") return "from its callers' client spans";
+  if (role.starts_with("span_")) return "from its spans";
+  if (role.starts_with("log_")) return "from its logs";
+  return {};
+}
 
 bool is_health_role(std::string_view role) {
   return role != "replicas" && role != "memory_limit" && role != "pending_pods" && role != "cpu_limit";
@@ -33,10 +62,29 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
   ServiceDeviation out;
   const stream::ServiceContext* ctx = shard.context(service);
   if (ctx == nullptr) return out;
+  // The preferred source of each metric role this service has.
+  int best_latency = 9, best_errors = 9, best_throughput = 9;
+  auto best_of = [&](std::string_view metric_role) -> int& {
+    return metric_role == "latency" ? best_latency : metric_role == "errors" ? best_errors : best_throughput;
+  };
+  for (stream::SignalId sig : ctx->signals) {
+    const std::string& role = shard.spec(sig).role;
+    const std::string_view metric_role = metric_role_of(role).empty() ? std::string_view(role) : metric_role_of(role);
+    if (metric_role != "latency" && metric_role != "errors" && metric_role != "throughput") continue;
+    // An error ratio whose failures counter never arrived (only its
+    // requests did) reads 0 throughout: the service does not export it.
+    if (shard.series_of(sig).empty()) continue;
+    int& best = best_of(metric_role);
+    best = std::min(best, preference(role));
+  }
   std::vector<stream::Point> history, window;
   for (stream::SignalId sig : ctx->signals) {
     const stream::SignalSpec& spec = shard.spec(sig);
     if (!is_health_role(spec.role)) continue;
+    if (const std::string_view metric_role = metric_role_of(spec.role);
+        !metric_role.empty() && preference(spec.role) > best_of(metric_role)) {
+      continue;
+    }
     history.clear();
     window.clear();
     // Two baselines: the hour before the window and its recent past only

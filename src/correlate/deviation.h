@@ -66,4 +66,9 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
 // Whether a role's signals describe health (and so can show a deviation).
 bool is_health_role(std::string_view role);
 
+// Where a role's signal comes from, for a reason's sentence: "from its
+// spans", "from its callers' client spans", "from its logs", or "" for a
+// metric the service exports.
+std::string_view signal_source(std::string_view role);
+
 }  // namespace eventlens::correlate

@@ -207,7 +207,10 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     }
     if (d.load_up && !load_victim) origin_sentence += "; its load rose from " + clock_time(d.load_onset);
     c.parts.push_back({"onset", w.onset, onset,
-                       "its " + closest->role + " (" + closest->metric + ") began to deviate at " +
+                       "its " + closest->role + " (" + closest->metric +
+                           (signal_source(closest->role).empty() ? std::string()
+                                                                 : ", " + std::string(signal_source(closest->role))) +
+                           ") began to deviate at " +
                            clock_time(closest->onset) +
                            (closest->onset <= start
                                 ? ", " + human_duration(start - closest->onset) + " before the incident"

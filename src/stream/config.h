@@ -82,11 +82,11 @@ struct StreamConfig {
   std::size_t max_events_per_service = 256;
   std::vector<SignalSpec> signals;
   // Metrics derived from spans and logs (derived_metrics.h): which families.
-  // Off by default until ranking weighs them against the metrics they
-  // duplicate (docs/engine.md, "Signals from traces and logs").
+  // Ranking reads a derived signal only where the service exports no metric
+  // of its role (docs/engine.md, "Signals from traces and logs").
   struct Derived {
-    bool spans = false;
-    bool logs = false;
+    bool spans = true;
+    bool logs = true;
   } derived;
 };
 

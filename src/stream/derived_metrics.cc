@@ -48,21 +48,7 @@ bool failed(const Span& span) {
 
 double seconds_of(const Span& span) { return static_cast<double>(std::max<TimeNs>(0, span.end - span.start)) / 1e9; }
 
-std::string bound_label(std::size_t i) {
-  if (i == DerivedMetrics::kBuckets) return "+Inf";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", DerivedMetrics::bucket_bound(i));
-  return buf;
-}
-
 }  // namespace
-
-void DerivedMetrics::Histogram::add(double seconds) {
-  for (std::size_t i = 0; i < kBuckets; ++i) {
-    if (seconds <= bucket_bound(i)) ++counts[i];
-  }
-  ++counts[kBuckets];
-}
 
 void DerivedMetrics::count_span(const Span& span) {
   if (span.service.empty()) return;
@@ -116,33 +102,24 @@ void DerivedMetrics::count_log(const LogRecord& log) {
 }
 
 void DerivedMetrics::emit(TimeNs at, std::vector<MetricSample>& out) {
-  auto sample = [&](const char* name, const std::string& service, double value, const std::string* le = nullptr) {
+  auto sample = [&](const char* name, const std::string& service, double value) {
     MetricSample m;
     m.name = name;
-    m.labels = le ? Labels{{"le", *le}, {"service", service}} : Labels{{"service", service}};
+    m.labels = Labels{{"service", service}};
     m.time = at;
     m.value = value;
     out.push_back(std::move(m));
   };
-  static const std::array<std::string, kBuckets + 1> kBounds = [] {
-    std::array<std::string, kBuckets + 1> b;
-    for (std::size_t i = 0; i <= kBuckets; ++i) b[i] = bound_label(i);
-    return b;
-  }();
-  const std::string span_buckets = std::string(kSpanDuration) + "_bucket";
-  const std::string call_buckets = std::string(kCallDuration) + "_bucket";
   for (const auto& [service, c] : services_) {
     if (c.spans) {
       sample(kSpanRequestsTotal, service, static_cast<double>(c.requests));
       sample(kSpanErrorsTotal, service, static_cast<double>(c.errors));
-      for (std::size_t i = 0; i <= kBuckets; ++i) {
-        sample(span_buckets.c_str(), service, static_cast<double>(c.durations.counts[i]), &kBounds[i]);
-      }
+      sample(kSpanDurationSum, service, c.durations.sum);
+      sample(kSpanDurationCount, service, static_cast<double>(c.durations.count));
     }
     if (c.calls_seen) {
-      for (std::size_t i = 0; i <= kBuckets; ++i) {
-        sample(call_buckets.c_str(), service, static_cast<double>(c.calls.counts[i]), &kBounds[i]);
-      }
+      sample(kCallDurationSum, service, c.calls.sum);
+      sample(kCallDurationCount, service, static_cast<double>(c.calls.count));
     }
     if (c.logs) {
       sample(kLogErrorsTotal, service, static_cast<double>(c.log_errors));
@@ -199,8 +176,16 @@ std::size_t DerivedMetrics::state_bytes() const {
 
 namespace {
 
-void save_histogram_counts(StateWriter& out, const std::array<std::uint64_t, DerivedMetrics::kBuckets + 1>& h) {
-  for (std::uint64_t v : h) out.u64(v);
+template <typename Durations>
+void save_durations(StateWriter& out, const Durations& d) {
+  out.u64(d.count);
+  out.f64(d.sum);
+}
+
+template <typename Durations>
+void load_durations(StateReader& in, Durations& d) {
+  d.count = in.u64();
+  d.sum = in.f64();
 }
 
 }  // namespace
@@ -214,8 +199,8 @@ void DerivedMetrics::save(StateWriter& out) const {
     out.u64(c.errors);
     out.u64(c.log_errors);
     out.u64(c.log_warnings);
-    save_histogram_counts(out, c.durations.counts);
-    save_histogram_counts(out, c.calls.counts);
+    save_durations(out, c.durations);
+    save_durations(out, c.calls);
     out.boolean(c.spans);
     out.boolean(c.calls_seen);
     out.boolean(c.logs);
@@ -250,8 +235,8 @@ Status DerivedMetrics::load(StateReader& in) {
     c.errors = in.u64();
     c.log_errors = in.u64();
     c.log_warnings = in.u64();
-    for (auto& v : c.durations.counts) v = in.u64();
-    for (auto& v : c.calls.counts) v = in.u64();
+    load_durations(in, c.durations);
+    load_durations(in, c.calls);
     c.spans = in.boolean();
     c.calls_seen = in.boolean();
     c.logs = in.boolean();

@@ -3,16 +3,15 @@
 // (a network delay on a service's pod leaves its own server latency flat).
 // As the OpenTelemetry Collector's spanmetrics connector and Tempo's
 // metrics-generator derive them, per service: requests and failed requests
-// from the spans that stand for requests it served, their durations as a
-// histogram, the durations its callers' client spans saw of calls to it, and
-// error and warning log lines. The counts are cumulative counters handed on
-// as ordinary metric samples once per step, so the shard reads them as any
-// scraped counter (rates, an error ratio, histogram quantiles); the names
+// from the spans that stand for requests it served, their durations (count
+// and sum, as a summary), the durations its callers' client spans saw of
+// calls to it, and error and warning log lines. The counts are cumulative
+// counters handed on as ordinary metric samples once per step, so the shard
+// reads them as any scraped counter (rates, an error ratio, a mean); the names
 // and signals are docs/engine.md's "Signals from traces and logs".
 // Single-threaded, on the shard's thread.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -32,12 +31,13 @@ class StateWriter;
 class StateReader;
 
 
-// The names of the derived metrics (every sample also carries `service`;
-// histograms `le`).
+// The names of the derived metrics (every sample carries `service`).
 inline constexpr const char* kSpanRequestsTotal = "eventlens_span_requests_total";
 inline constexpr const char* kSpanErrorsTotal = "eventlens_span_errors_total";
-inline constexpr const char* kSpanDuration = "eventlens_span_duration_seconds";  // _bucket
-inline constexpr const char* kCallDuration = "eventlens_call_duration_seconds";  // _bucket
+inline constexpr const char* kSpanDurationSum = "eventlens_span_duration_seconds_sum";
+inline constexpr const char* kSpanDurationCount = "eventlens_span_duration_seconds_count";
+inline constexpr const char* kCallDurationSum = "eventlens_call_duration_seconds_sum";
+inline constexpr const char* kCallDurationCount = "eventlens_call_duration_seconds_count";
 inline constexpr const char* kLogErrorsTotal = "eventlens_log_errors_total";
 inline constexpr const char* kLogWarningsTotal = "eventlens_log_warnings_total";
 
@@ -62,18 +62,21 @@ class DerivedMetrics {
   void save(StateWriter& out) const;
   Status load(StateReader& in);
 
-  // Histogram bucket bounds, seconds: 1 ms doubling to about 65 s.
-  static constexpr std::size_t kBuckets = 17;
-  static double bucket_bound(std::size_t i) { return 0.001 * static_cast<double>(std::uint64_t{1} << i); }
-
  private:
-  struct Histogram {
-    std::array<std::uint64_t, kBuckets + 1> counts{};  // cumulative by bound; the last is +Inf
-    void add(double seconds);
+  // Durations as a Prometheus summary without quantiles: their count and
+  // sum, which give the mean over any stretch of steps. (Quantiles of a few
+  // dozen sampled spans a step are too coarse to judge by: docs/engine.md.)
+  struct Durations {
+    std::uint64_t count = 0;
+    double sum = 0;  // seconds
+    void add(double seconds) {
+      ++count;
+      sum += seconds;
+    }
   };
   struct Counts {
     std::uint64_t requests = 0, errors = 0, log_errors = 0, log_warnings = 0;
-    Histogram durations, calls;
+    Durations durations, calls;
     bool spans = false, calls_seen = false, logs = false;  // which families have a sample to write
     TimeNs last = 0;                                     // last record time
   };

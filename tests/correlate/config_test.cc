@@ -260,7 +260,8 @@ detection:
   ASSERT_EQ(gc.size(), 1u);
   EXPECT_EQ(gc[0].metric, "jvm_gc_pause_seconds");
   EXPECT_EQ(c.stream.signals.size(), d.stream.signals.size() + 1);
-  EXPECT_EQ(c.stream.signals.back().role, "gc_pause");
+  // A file's roles come after the built-in ones, the derived signals last.
+  EXPECT_EQ(c.stream.signals.back().role, "log_warnings");
   ASSERT_EQ(c.detection.size(), 2u);
   EXPECT_EQ(c.detection[0].role, "gc_pause");
 }
@@ -453,19 +454,20 @@ std::size_t count_metric(const Config& c, const std::string& metric) {
 }
 
 TEST(ConfigDerived, SpanAndLogSignalsComeWithTheirSwitchesAndSurviveARolesReplacement) {
-  EXPECT_EQ(count_metric(default_config(), "eventlens_span_requests_total"), 0u);  // off by default
-  auto on = parse_config_yaml("derived:\n  spans: true\n  logs: true\nroles:\n  latency:\n    - {metric: my_p95, kind: gauge}\n");
+  EXPECT_EQ(count_metric(default_config(), "eventlens_span_requests_total"), 1u);  // on by default
+  auto on = parse_config_yaml("roles:\n  latency:\n    - {metric: my_p95, kind: gauge}\n");
   ASSERT_TRUE(on.ok()) << on.error().to_string();
   EXPECT_EQ(count_metric(*on, "eventlens_span_requests_total"), 1u);  // span_throughput (span_errors divides by it)
   EXPECT_EQ(count_metric(*on, "eventlens_span_errors_total"), 1u);
-  EXPECT_EQ(count_metric(*on, "eventlens_span_duration_seconds"), 1u);
-  EXPECT_EQ(count_metric(*on, "eventlens_call_duration_seconds"), 1u);
+  EXPECT_EQ(count_metric(*on, "eventlens_span_duration_seconds_sum"), 1u);  // means: _sum / _count
+  EXPECT_EQ(count_metric(*on, "eventlens_call_duration_seconds_sum"), 1u);
   EXPECT_EQ(count_metric(*on, "eventlens_log_errors_total"), 1u);
   EXPECT_EQ(count_metric(*on, "my_p95"), 1u);
   EXPECT_TRUE(on->stream.derived.spans && on->stream.derived.logs);
-  auto logs_only = parse_config_yaml("derived: {logs: true}\n");
+  auto logs_only = parse_config_yaml("derived: {spans: false}\n");
   ASSERT_TRUE(logs_only.ok());
-  EXPECT_EQ(count_metric(*logs_only, "eventlens_span_duration_seconds"), 0u);
+  EXPECT_EQ(count_metric(*logs_only, "eventlens_span_duration_seconds_sum"), 0u);
+  EXPECT_EQ(count_metric(*logs_only, "eventlens_span_requests_total"), 0u);
   EXPECT_EQ(count_metric(*logs_only, "eventlens_log_warnings_total"), 1u);
   auto bad = parse_config_yaml("derived:\n  spans: sometimes\n");
   ASSERT_FALSE(bad.ok());

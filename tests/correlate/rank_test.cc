@@ -10,6 +10,7 @@
 
 #include "correlate/config.h"
 #include "correlate/graph.h"
+#include "stream/derived_metrics.h"
 #include "stream/shard.h"
 #include "support/records.h"
 
@@ -35,11 +36,12 @@ struct PairStep {
   double caller_latency, callee_latency, caller_rate, callee_rate;
 };
 
-// Feeds an hour and five minutes of `caller` -> `callee` (p95 latency and
-// request counters every 15 s, as `at` says) and ranks the causes of an
-// incident on `caller` starting at kStart, with neutral history and verdicts.
-template <typename At>
-std::vector<Cause> rank_caller_incident(const std::string& caller, const std::string& callee, At at) {
+// Ranks the causes of an incident on `caller` (which calls `callee`)
+// starting at kStart, with neutral history and verdicts, after `feed(s, i,
+// push)` has pushed the samples of second `s` (step `i`) of the hour before
+// and the five minutes after kStart, every 15 s.
+template <typename Feed>
+std::vector<Cause> rank_fed_incident(const std::string& caller, const std::string& callee, Feed feed) {
   Config config = default_config();
   config.topology = {{caller, {callee}}, {callee, {}}};
   NullObserver observer;
@@ -47,24 +49,34 @@ std::vector<Cause> rank_caller_incident(const std::string& caller, const std::st
   const auto input = shard.add_input();
   ServiceGraph graph;
   graph.add_edge(caller, callee);
-  double caller_requests = 0, callee_requests = 0;
   for (int s = -3600; s <= 300; s += 15) {
     const TimeNs t = kStart + s * kSecond;
-    const PairStep p = at(s, s / 15);
-    caller_requests += p.caller_rate * 15;
-    callee_requests += p.callee_rate * 15;
-    for (const auto& [service, latency, requests] : {std::tuple{caller, p.caller_latency, caller_requests},
-                                                     std::tuple{callee, p.callee_latency, callee_requests}}) {
-      shard.push(input, Record{test::metric_sample("http_request_duration_seconds",
-                                                   {{"quantile", "0.95"}, {"service", service}}, t, latency)});
-      shard.push(input, Record{test::metric_sample("http_requests_total", {{"service", service}}, t, requests)});
-    }
+    feed(s, s / 15, [&](const std::string& name, Labels labels, double value) {
+      shard.push(input, Record{test::metric_sample(name, std::move(labels), t, value)});
+    });
   }
   shard.flush();
   const RankInput in{shard, config, graph,
                      [](const std::string&, const std::string&) { return std::pair{0.5, std::string()}; },
                      [](const std::string&) { return std::string(); }};
   return rank_causes(in, caller, kStart);
+}
+
+// Feeds `caller` -> `callee` (p95 latency and request counters, as `at`
+// says) and ranks an incident on `caller`.
+template <typename At>
+std::vector<Cause> rank_caller_incident(const std::string& caller, const std::string& callee, At at) {
+  double caller_requests = 0, callee_requests = 0;
+  return rank_fed_incident(caller, callee, [&](int s, int i, auto push) {
+    const PairStep p = at(s, i);
+    caller_requests += p.caller_rate * 15;
+    callee_requests += p.callee_rate * 15;
+    for (const auto& [service, latency, requests] : {std::tuple{caller, p.caller_latency, caller_requests},
+                                                     std::tuple{callee, p.callee_latency, callee_requests}}) {
+      push("http_request_duration_seconds", {{"quantile", "0.95"}, {"service", service}}, latency);
+      push("http_requests_total", {{"service", service}}, requests);
+    }
+  });
 }
 
 // "web" calls "db". An hour of calm, then from kStart web's p95 latency is
@@ -125,6 +137,83 @@ TEST(RankServices, APassThroughNodeDoesNotOutrankTheServiceItFronts) {
       EXPECT_LT(part(c, "origin"), 0.5) << "its deviation is api's";
     }
   }
+}
+
+// Signals derived from spans (stream/derived_metrics.h), pushed here as the
+// engine hands them to the shard: "web" calls "db", both export request
+// counters and p95 latency; web also exports an error counter. What db's
+// spans and its callers' client spans say is `db_spans`:
+// "exceptions" -- from a minute before kStart a fifth of db's server spans
+//   fail while db exports no error counter (a code defect that shows only in
+//   span status and logs); web's errors rise from kStart;
+// "slow calls" -- from a minute before kStart the calls web makes to db take
+//   0.3 s longer (a network delay on db's pod: db's own latency stays flat);
+//   web's latency rises from kStart;
+// "noisy spans" -- db's own p95 metric stays flat while the mean latency of
+//   its sampled spans triples a minute before kStart; web's latency rises
+//   from kStart.
+std::vector<Cause> rank_with_db_spans(const std::string& db_spans) {
+  double web_requests = 0, web_errors = 0, db_requests = 0, db_span_errors = 0, db_span_seconds = 0,
+         call_seconds = 0;
+  return rank_fed_incident("web", "db", [&](int s, int step, auto push) {
+    const int i = step + 1000;  // noise() of a positive argument: in [-1, 1], counters only grow
+    const bool before = s < -60;
+    web_requests += 1500;
+    db_requests += 1500;
+    web_errors += (db_spans == "exceptions" && s >= 0 ? 300 : 1.5) + noise(i);
+    db_span_errors += db_spans == "exceptions" && !before ? 300 : 1 + noise(i + 2);
+    const double db_mean = (db_spans == "noisy spans" && !before ? 0.03 : 0.01) + 0.0005 * noise(i + 3);
+    db_span_seconds += 1500 * db_mean;
+    call_seconds += 1500 * ((db_spans == "slow calls" && !before ? 0.31 : 0.011) + 0.0005 * noise(i + 4));
+    const bool web_slow = db_spans != "exceptions" && s >= 0;
+    push("http_request_duration_seconds", {{"quantile", "0.95"}, {"service", "web"}},
+         (web_slow ? 0.5 : 0.05) + 0.002 * noise(i));
+    push("http_request_duration_seconds", {{"quantile", "0.95"}, {"service", "db"}}, 0.01 + 0.0005 * noise(i + 3));
+    push("http_requests_total", {{"service", "web"}}, web_requests);
+    push("http_requests_total", {{"service", "db"}}, db_requests);
+    push("http_requests_errors_total", {{"service", "web"}}, web_errors);
+    push(stream::kSpanRequestsTotal, {{"service", "db"}}, db_requests);
+    push(stream::kSpanErrorsTotal, {{"service", "db"}}, db_span_errors);
+    push(stream::kSpanDurationSum, {{"service", "db"}}, db_span_seconds);
+    push(stream::kSpanDurationCount, {{"service", "db"}}, db_requests);
+    push(stream::kCallDurationSum, {{"service", "db"}}, call_seconds);
+    push(stream::kCallDurationCount, {{"service", "db"}}, db_requests);
+  });
+}
+
+// Checks that `service` ranks first, its onset read from `role`, and that
+// the reason names where that signal came from.
+void expect_first_from(const std::vector<Cause>& causes, const std::string& service, const std::string& role,
+                       const std::string& source) {
+  ASSERT_GE(causes.size(), 2u);
+  EXPECT_EQ(causes.front().service, service);
+  std::string onset;
+  for (const auto& r : causes.front().reasons) {
+    if (r.name == "onset") onset = r.sentence;
+  }
+  EXPECT_NE(onset.find("its " + role + " ("), std::string::npos) << onset;
+  EXPECT_NE(onset.find(source), std::string::npos) << onset;
+}
+
+TEST(RankModalities, FailingSpansOfAServiceWithNoErrorCounterMakeItTheOrigin) {
+  expect_first_from(rank_with_db_spans("exceptions"), "db", "span_errors", "from its spans");
+}
+
+TEST(RankModalities, CallsThatSlowedAtTheCallerPutANetworkDelayOnTheCallee) {
+  const std::vector<Cause> causes = rank_with_db_spans("slow calls");
+  expect_first_from(causes, "db", "call_latency", "from its callers' client spans");
+  for (const Cause& c : causes) {
+    if (c.service == "web") {
+      EXPECT_LT(part(c, "origin"), 0.5) << "web only waited on db";
+    }
+  }
+}
+
+TEST(RankModalities, AServicesOwnLatencyMetricOutweighsItsSampledSpans) {
+  const std::vector<Cause> causes = rank_with_db_spans("noisy spans");
+  ASSERT_FALSE(causes.empty());
+  EXPECT_EQ(causes.front().service, "web");
+  EXPECT_EQ(part(causes.front(), "origin"), 1.0) << "db's own p95 stayed flat";
 }
 
 // A leaking "pay": killed for memory 15.5 min before its latency incident,
