@@ -113,6 +113,9 @@ void add_derived_signals(Config& c) {
     };
     derived.push_back(mean_of("span_latency", stream::kSpanDurationSum, stream::kSpanDurationCount));
     derived.push_back(mean_of("call_latency", stream::kCallDurationSum, stream::kCallDurationCount));
+    auto call_errors = signal("call_errors", stream::kCallErrorsTotal, SeriesKind::counter, Aggregate::sum);
+    call_errors.ratio_of = stream::kCallDurationCount;
+    derived.push_back(call_errors);
   }
   if (c.stream.derived.logs) {
     derived.push_back(signal("log_errors", stream::kLogErrorsTotal, SeriesKind::counter, Aggregate::sum));

@@ -47,7 +47,7 @@ int preference(std::string_view role) {
 }  // namespace
 
 std::string_view signal_source(std::string_view role) {
-  if (role == "call_latency") return "from its callers' client spans";
+  if (role.starts_with("call_")) return "from its callers' client spans";
   if (role.starts_with("span_")) return "from its spans";
   if (role.starts_with("log_")) return "from its logs";
   return {};

@@ -62,27 +62,28 @@ void DerivedMetrics::count_span(const Span& span) {
   }
   // A call as its caller saw it, put on the callee: the client span's
   // duration, paired with the callee's server span through its parent id.
-  auto record_call = [&](const std::string& callee, double seconds, TimeNs at) {
+  auto record_call = [&](const std::string& callee, double seconds, bool call_failed, TimeNs at) {
     Counts& c = services_[callee];
     c.calls_seen = true;
     c.last = std::max(c.last, at);
     c.calls.add(seconds);
+    if (call_failed) ++c.call_errors;
   };
   if (span.kind == SpanKind::client && !span.span_id.empty()) {
     if (auto it = servers_.find(span.span_id); it != servers_.end()) {
-      record_call(it->second.callee, seconds_of(span), span.start);
+      record_call(it->second.callee, seconds_of(span), failed(span), span.start);
       servers_.erase(it);
     } else if (clients_.size() < kMaxPendingCalls) {
-      clients_[span.span_id] = PendingCall{span.start, seconds_of(span), {}};
+      clients_[span.span_id] = PendingCall{span.start, seconds_of(span), {}, failed(span)};
     } else {
       ++calls_dropped_;
     }
   } else if (span.kind == SpanKind::server && !span.parent_span_id.empty()) {
     if (auto it = clients_.find(span.parent_span_id); it != clients_.end()) {
-      record_call(span.service, it->second.seconds, it->second.time);
+      record_call(span.service, it->second.seconds, it->second.failed, it->second.time);
       clients_.erase(it);
     } else if (servers_.size() < kMaxPendingCalls) {
-      servers_[span.parent_span_id] = PendingCall{span.start, 0, span.service};
+      servers_[span.parent_span_id] = PendingCall{span.start, 0, span.service, false};
     } else {
       ++calls_dropped_;
     }
@@ -118,6 +119,7 @@ void DerivedMetrics::emit(TimeNs at, std::vector<MetricSample>& out) {
       sample(kSpanDurationCount, service, static_cast<double>(c.durations.count));
     }
     if (c.calls_seen) {
+      sample(kCallErrorsTotal, service, static_cast<double>(c.call_errors));
       sample(kCallDurationSum, service, c.calls.sum);
       sample(kCallDurationCount, service, static_cast<double>(c.calls.count));
     }
@@ -199,6 +201,7 @@ void DerivedMetrics::save(StateWriter& out) const {
     out.u64(c.errors);
     out.u64(c.log_errors);
     out.u64(c.log_warnings);
+    out.u64(c.call_errors);
     save_durations(out, c.durations);
     save_durations(out, c.calls);
     out.boolean(c.spans);
@@ -217,6 +220,7 @@ void DerivedMetrics::save(StateWriter& out) const {
       out.i64(kv->second.time);
       out.f64(kv->second.seconds);
       out.str(kv->second.callee);
+      out.boolean(kv->second.failed);
     }
   }
   out.u64(calls_dropped_);
@@ -235,6 +239,7 @@ Status DerivedMetrics::load(StateReader& in) {
     c.errors = in.u64();
     c.log_errors = in.u64();
     c.log_warnings = in.u64();
+    c.call_errors = in.u64();
     load_durations(in, c.durations);
     load_durations(in, c.calls);
     c.spans = in.boolean();
@@ -251,6 +256,7 @@ Status DerivedMetrics::load(StateReader& in) {
       p.time = in.i64();
       p.seconds = in.f64();
       p.callee = in.str();
+      p.failed = in.boolean();
       (*pending)[std::move(key)] = std::move(p);
     }
   }

@@ -36,6 +36,10 @@ inline constexpr const char* kSpanRequestsTotal = "eventlens_span_requests_total
 inline constexpr const char* kSpanErrorsTotal = "eventlens_span_errors_total";
 inline constexpr const char* kSpanDurationSum = "eventlens_span_duration_seconds_sum";
 inline constexpr const char* kSpanDurationCount = "eventlens_span_duration_seconds_count";
+// Calls to the service that its callers' client spans saw fail (as
+// kSpanErrorsTotal judges a span), over kCallDurationCount: the errors its
+// callers saw, whether or not it counted them itself.
+inline constexpr const char* kCallErrorsTotal = "eventlens_call_errors_total";
 inline constexpr const char* kCallDurationSum = "eventlens_call_duration_seconds_sum";
 inline constexpr const char* kCallDurationCount = "eventlens_call_duration_seconds_count";
 inline constexpr const char* kLogErrorsTotal = "eventlens_log_errors_total";
@@ -75,7 +79,7 @@ class DerivedMetrics {
     }
   };
   struct Counts {
-    std::uint64_t requests = 0, errors = 0, log_errors = 0, log_warnings = 0;
+    std::uint64_t requests = 0, errors = 0, log_errors = 0, log_warnings = 0, call_errors = 0;
     Durations durations, calls;
     bool spans = false, calls_seen = false, logs = false;  // which families have a sample to write
     TimeNs last = 0;                                     // last record time
@@ -86,6 +90,7 @@ class DerivedMetrics {
     TimeNs time = 0;
     double seconds = 0;      // client spans: the duration the caller saw
     std::string callee;      // server spans: its service
+    bool failed = false;     // client spans: whether the call failed as the caller saw it
   };
 
   void count_span(const Span& span);

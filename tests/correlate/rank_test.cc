@@ -39,9 +39,10 @@ struct PairStep {
 // Ranks the causes of an incident on `caller` (which calls `callee`)
 // starting at kStart, with neutral history and verdicts, after `feed(s, i,
 // push)` has pushed the samples of second `s` (step `i`) of the hour before
-// and the five minutes after kStart, every 15 s.
+// and the five minutes after kStart, every 15 s, and `events` at their times.
 template <typename Feed>
-std::vector<Cause> rank_fed_incident(const std::string& caller, const std::string& callee, Feed feed) {
+std::vector<Cause> rank_fed_incident(const std::string& caller, const std::string& callee, Feed feed,
+                                     std::vector<Event> events = {}) {
   Config config = default_config();
   config.topology = {{caller, {callee}}, {callee, {}}};
   NullObserver observer;
@@ -51,6 +52,9 @@ std::vector<Cause> rank_fed_incident(const std::string& caller, const std::strin
   graph.add_edge(caller, callee);
   for (int s = -3600; s <= 300; s += 15) {
     const TimeNs t = kStart + s * kSecond;
+    for (const Event& e : events) {
+      if (t - 15 * kSecond < e.time && e.time <= t) shard.push(input, Record{e});
+    }
     feed(s, s / 15, [&](const std::string& name, Labels labels, double value) {
       shard.push(input, Record{test::metric_sample(name, std::move(labels), t, value)});
     });
@@ -214,6 +218,58 @@ TEST(RankModalities, AServicesOwnLatencyMetricOutweighsItsSampledSpans) {
   ASSERT_FALSE(causes.empty());
   EXPECT_EQ(causes.front().service, "web");
   EXPECT_EQ(part(causes.front(), "origin"), 1.0) << "db's own p95 stayed flat";
+}
+
+// A release wave: "web" and "db" both deploy in the same minutes (web at
+// kStart - 150 s, db at kStart - 60 s). db's release answers a fifth of
+// web's calls wrongly and does not count it: its own metrics stay flat,
+// while web's client spans of calls to db fail from kStart - 45 s and web's
+// error ratio rises from kStart.
+std::vector<Cause> rank_release_wave() {
+  auto deploy = [](const std::string& service, int s) {
+    Event e;
+    e.id = "ev-deploy-" + service;
+    e.type = "deploy";
+    e.category = Category::change;
+    e.service = service;
+    e.time = kStart + s * kSecond;
+    return e;
+  };
+  double requests = 0, web_errors = 0, call_errors = 0, call_seconds = 0;
+  return rank_fed_incident(
+      "web", "db",
+      [&](int s, int step, auto push) {
+        const int i = step + 1000;
+        requests += 1500;
+        web_errors += (s >= 0 ? 300 : 1.5) + noise(i);
+        call_errors += (s >= -45 ? 300 : 1) + noise(i + 2);
+        call_seconds += 1500 * (0.011 + 0.0005 * noise(i + 4));
+        for (const std::string service : {"web", "db"}) {
+          push("http_request_duration_seconds", {{"quantile", "0.95"}, {"service", service}},
+               (service == "web" ? 0.05 : 0.01) + 0.0005 * noise(i + 3));
+          push("http_requests_total", {{"service", service}}, requests);
+        }
+        push("http_requests_errors_total", {{"service", "web"}}, web_errors);
+        push(stream::kCallErrorsTotal, {{"service", "db"}}, call_errors);
+        push(stream::kCallDurationSum, {{"service", "db"}}, call_seconds);
+        push(stream::kCallDurationCount, {{"service", "db"}}, requests);
+      },
+      {deploy("web", -150), deploy("db", -60)});
+}
+
+TEST(RankModalities, OfSeveralReleasesTheOneWhoseCallersCallsFailedRanksFirst) {
+  const std::vector<Cause> causes = rank_release_wave();
+  ASSERT_GE(causes.size(), 3u);
+  EXPECT_EQ(causes.front().event_id, "ev-deploy-db");
+  for (const Cause& c : causes) {
+    if (c.event_id == "ev-deploy-web") {
+      EXPECT_LT(c.score, causes.front().score - 0.1) << "web only passed db's wrong answers on";
+    }
+    if (c.kind == "service" && c.service == "db") {
+      EXPECT_EQ(c.reasons.front().name, "onset");
+      EXPECT_NE(c.reasons.front().sentence.find("its call_errors ("), std::string::npos) << c.reasons.front().sentence;
+    }
+  }
 }
 
 // A leaking "pay": killed for memory 15.5 min before its latency incident,

@@ -100,13 +100,19 @@ TEST(DerivedMetrics, ACallIsPutOnTheCalleeWithTheDurationItsCallerSawInEitherOrd
   // Server first (spans batched by service arrive out of order).
   d.observe(Record(span("db", SpanKind::server, "s2", "c2", kT0 + 2 * kSecond, 0.01)), out);
   d.observe(Record(span("web", SpanKind::client, "c2", "w2", kT0 + 2 * kSecond, 0.3)), out);
+  // A call the caller saw fail while the callee's own span says ok (a wrong
+  // answer it did not count): a call error of db's, not an error of its own.
+  d.observe(Record(span("web", SpanKind::client, "c4", "w4", kT0 + 3 * kSecond, 0.02, SpanStatus::error)), out);
+  d.observe(Record(span("db", SpanKind::server, "s4", "c4", kT0 + 3 * kSecond, 0.01)), out);
   // A client span whose callee never reports counts nowhere.
   d.observe(Record(span("web", SpanKind::client, "c3", "w3", kT0 + 3 * kSecond, 9)), out);
   d.observe(Record(test::metric_sample("m", {{"service", "web"}}, kT0 + kStep, 1)), out);
   const auto s = by_series(out);
-  EXPECT_DOUBLE_EQ(s.at("eventlens_call_duration_seconds_sum{service=db,}"), 0.6);
-  EXPECT_EQ(s.at("eventlens_call_duration_seconds_count{service=db,}"), 2);
-  EXPECT_DOUBLE_EQ(s.at("eventlens_span_duration_seconds_sum{service=db,}"), 0.02);
+  EXPECT_DOUBLE_EQ(s.at("eventlens_call_duration_seconds_sum{service=db,}"), 0.62);
+  EXPECT_EQ(s.at("eventlens_call_duration_seconds_count{service=db,}"), 3);
+  EXPECT_EQ(s.at("eventlens_call_errors_total{service=db,}"), 1);
+  EXPECT_EQ(s.at("eventlens_span_errors_total{service=db,}"), 0);
+  EXPECT_DOUBLE_EQ(s.at("eventlens_span_duration_seconds_sum{service=db,}"), 0.03);
 }
 
 TEST(DerivedMetrics, SwitchedOffFamiliesWriteNothing) {
