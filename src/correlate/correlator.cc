@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "correlate/deviation.h"
 #include "correlate/enrich.h"
 #include "correlate/phrases.h"
 #include "correlate/rank.h"
@@ -82,10 +83,7 @@ void Correlator::refresh_graph() {
 }
 
 const DetectionSpec* Correlator::detection_for(const std::string& role) const {
-  for (const DetectionSpec& d : config_.detection) {
-    if (d.role == role) return &d;
-  }
-  return nullptr;
+  return correlate::detection_for(config_, role);
 }
 
 void Correlator::on_event(const Event& event, bool late) {
@@ -283,6 +281,12 @@ void Correlator::detect(TimeNs step_start) {
     const stream::SignalSpec& spec = shard.spec(sig);
     const DetectionSpec* d = detection_for(spec.role);
     if (d == nullptr) continue;
+    // A signal derived from spans or logs is watched where its service
+    // exports no metric of the role it stands in for (a service without an
+    // error counter: its failing spans), as the metric would be.
+    const std::string_view as_role = metric_role_of(spec.role).empty() ? std::string_view(spec.role)
+                                                                       : metric_role_of(spec.role);
+    if (as_role != spec.role && !speaks_for_its_service(shard, sig)) continue;
     // The baseline window [step_start - baseline_window, step_start) (what
     // the signal's history still holds of it) moves on by the step before
     // this one, or is read afresh.
@@ -313,7 +317,7 @@ void Correlator::detect(TimeNs step_start) {
     // failure or change since cause_lookback before it began explains, must
     // stand out from the signal's earlier excursions.
     bool load_driven = false;
-    if (state.phase != DetectorState::Phase::open && !history.empty() && spec.role != "throughput") {
+    if (state.phase != DetectorState::Phase::open && !history.empty() && as_role != "throughput") {
       const stream::StringId service = shard.service_of(sig);
       const TimeNs began = state.phase == DetectorState::Phase::normal ? step_start : state.deviation_start;
       load_driven = load_surged(shard, service, from, began, step_start, load_points) &&
@@ -323,7 +327,7 @@ void Correlator::detect(TimeNs step_start) {
     // Most steps of most signals neither open nor touch an incident.
     if (!r.opened && !r.escalated && open_.empty()) continue;
     const std::string service = shard.strings().name(shard.service_of(sig));
-    const auto key = std::make_pair(service, spec.role);
+    const auto key = std::make_pair(service, std::string(as_role));
     TimeNs on_top_of = stream::kNoTime;
     if (r.escalated) {
       if (auto it = open_.find(key); it != open_.end() && it->second.signal == sig) {
@@ -361,7 +365,7 @@ void Correlator::detect(TimeNs step_start) {
         inc.end = r.end;
         const double ratio = d->direction == DetectionSpec::Direction::up ? inc.peak / inc.baseline
                                                                           : inc.baseline / inc.peak;
-        inc.severity = ratio >= d->min_ratio * d->min_ratio || (spec.role == "errors" && inc.peak >= 0.1)
+        inc.severity = ratio >= d->min_ratio * d->min_ratio || (as_role == "errors" && inc.peak >= 0.1)
                            ? "critical"
                            : "warning";
         rank(inc, it->second.on_top_of);

@@ -15,26 +15,6 @@ namespace {
 constexpr double kOnsetZ = 3.0;
 constexpr double kOnsetRatio = 1.1;
 
-const DetectionSpec* detection_for(const Config& config, std::string_view role) {
-  for (const DetectionSpec& d : config.detection) {
-    if (d.role == role) return &d;
-  }
-  return nullptr;
-}
-
-// The metric role a signal derived from spans or logs stands in for ("" when
-// it says something no metric does: the latency callers see of calls to a
-// service). A service that exports the metric is judged on it: the derived
-// signal reads the same requests through a sample of their spans, or the
-// same failures through its log lines, and is noisier for it; counted twice,
-// one fault would look like two signals going wrong.
-std::string_view metric_role_of(std::string_view role) {
-  if (role == "span_latency") return "latency";
-  if (role == "span_throughput") return "throughput";
-  if (role == "span_errors" || role == "log_errors" || role == "log_warnings") return "errors";
-  return {};
-}
-
 // Of the signals standing in for one metric role, which speaks: the metric,
 // else spans, else error logs, else warning logs (lower is preferred).
 int preference(std::string_view role) {
@@ -45,6 +25,40 @@ int preference(std::string_view role) {
 }
 
 }  // namespace
+
+std::string_view metric_role_of(std::string_view role) {
+  if (role == "span_latency") return "latency";
+  if (role == "span_throughput") return "throughput";
+  if (role == "span_errors" || role == "log_errors" || role == "log_warnings") return "errors";
+  return {};
+}
+
+const DetectionSpec* detection_for(const Config& config, std::string_view role) {
+  for (const DetectionSpec& d : config.detection) {
+    if (d.role == role) return &d;
+  }
+  if (const std::string_view metric_role = metric_role_of(role); !metric_role.empty()) {
+    return detection_for(config, metric_role);
+  }
+  return nullptr;
+}
+
+bool speaks_for_its_service(const stream::Shard& shard, stream::SignalId signal) {
+  const std::string_view metric_role = metric_role_of(shard.spec(signal).role);
+  if (metric_role.empty()) return true;
+  const int own = preference(shard.spec(signal).role);
+  const stream::ServiceContext* ctx = shard.context(shard.service_of(signal));
+  if (ctx == nullptr) return true;
+  for (stream::SignalId other : ctx->signals) {
+    const std::string& role = shard.spec(other).role;
+    if (other == signal || preference(role) >= own) continue;
+    const std::string_view other_metric_role = metric_role_of(role).empty() ? std::string_view(role) : metric_role_of(role);
+    // An error ratio whose failures counter never arrived (only its
+    // requests did) reads 0 throughout: the service does not export it.
+    if (other_metric_role == metric_role && shard.has_own_series(other)) return false;
+  }
+  return true;
+}
 
 std::string_view signal_source(std::string_view role) {
   if (role.starts_with("call_")) return "from its callers' client spans";
@@ -62,29 +76,10 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
   ServiceDeviation out;
   const stream::ServiceContext* ctx = shard.context(service);
   if (ctx == nullptr) return out;
-  // The preferred source of each metric role this service has.
-  int best_latency = 9, best_errors = 9, best_throughput = 9;
-  auto best_of = [&](std::string_view metric_role) -> int& {
-    return metric_role == "latency" ? best_latency : metric_role == "errors" ? best_errors : best_throughput;
-  };
-  for (stream::SignalId sig : ctx->signals) {
-    const std::string& role = shard.spec(sig).role;
-    const std::string_view metric_role = metric_role_of(role).empty() ? std::string_view(role) : metric_role_of(role);
-    if (metric_role != "latency" && metric_role != "errors" && metric_role != "throughput") continue;
-    // An error ratio whose failures counter never arrived (only its
-    // requests did) reads 0 throughout: the service does not export it.
-    if (shard.series_of(sig).empty()) continue;
-    int& best = best_of(metric_role);
-    best = std::min(best, preference(role));
-  }
   std::vector<stream::Point> history, window;
   for (stream::SignalId sig : ctx->signals) {
     const stream::SignalSpec& spec = shard.spec(sig);
-    if (!is_health_role(spec.role)) continue;
-    if (const std::string_view metric_role = metric_role_of(spec.role);
-        !metric_role.empty() && preference(spec.role) > best_of(metric_role)) {
-      continue;
-    }
+    if (!is_health_role(spec.role) || !speaks_for_its_service(shard, sig)) continue;
     history.clear();
     window.clear();
     // Two baselines: the hour before the window and its recent past only

@@ -66,6 +66,27 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
 // Whether a role's signals describe health (and so can show a deviation).
 bool is_health_role(std::string_view role);
 
+// The metric role a signal derived from spans or logs stands in for
+// ("latency" for span_latency, "errors" for span_errors, log_errors and
+// log_warnings, "throughput" for span_throughput; "" for every other role,
+// call_latency and call_errors included: no metric says what a service's
+// callers saw of it).
+std::string_view metric_role_of(std::string_view role);
+
+// Whether a signal speaks for its service: every signal but a derived
+// stand-in, which speaks only where the service exports no preferred source
+// of its metric role (the metric itself, else spans, else error logs, else
+// warning logs). The metric is measured over every request; a derived
+// signal reads a sample of them (sampled traces) or a side effect (log
+// lines), and is noisier for it; counted twice, one fault would look like
+// two signals going wrong (docs/engine.md, "Signals from traces and logs").
+bool speaks_for_its_service(const stream::Shard& shard, stream::SignalId signal);
+
+// How signals of `role` are watched: its own detection, else (a derived
+// stand-in) that of the metric role it stands in for; nullptr when neither
+// is watched.
+const DetectionSpec* detection_for(const Config& config, std::string_view role);
+
 // Where a role's signal comes from, for a reason's sentence: "from its
 // spans", "from its callers' client spans", "from its logs", or "" for a
 // metric the service exports.

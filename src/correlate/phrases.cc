@@ -64,13 +64,24 @@ std::string cause_phrase(const Cause& c) {
 std::string role_phrase(const std::string& role) {
   if (role == "latency") return "p95 latency";
   if (role == "errors") return "error ratio";
+  if (role == "span_latency") return "mean latency of the spans";
+  if (role == "span_errors") return "error ratio of the spans";
+  if (role == "span_throughput") return "rate of spans";
+  if (role == "call_latency") return "mean latency of calls";
+  if (role == "call_errors") return "error ratio of calls";
+  if (role == "log_errors") return "rate of error logs";
+  if (role == "log_warnings") return "rate of warning logs";
   return role;
 }
 
 std::string role_value(const std::string& role, double v) {
   if (std::isnan(v)) return "-";
-  if (role == "latency") return v < 1 ? fixed(v * 1000, v < 0.01 ? 1 : 0) + " ms" : fixed(v, 2) + " s";
-  if (role == "errors") return fixed(v * 100, v < 0.1 ? 2 : 1) + " %";
+  if (role == "latency" || role == "span_latency" || role == "call_latency") {
+    return v < 1 ? fixed(v * 1000, v < 0.01 ? 1 : 0) + " ms" : fixed(v, 2) + " s";
+  }
+  if (role == "errors" || role == "span_errors" || role == "call_errors") return fixed(v * 100, v < 0.1 ? 2 : 1) + " %";
+  if (role == "log_errors" || role == "log_warnings") return fixed(v, 2) + " lines/s";
+  if (role == "span_throughput") return fixed(v, v < 10 ? 2 : 0) + " spans/s";
   if (role == "memory" || role == "memory_limit") return human_bytes(v);
   if (role == "throughput") return fixed(v, v < 10 ? 2 : 0) + " req/s";
   if (role == "cpu") return fixed(v, 2) + " cores";

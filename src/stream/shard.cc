@@ -649,6 +649,13 @@ std::vector<SeriesId> Shard::series_of(SignalId id) const {
   return out;
 }
 
+bool Shard::has_own_series(SignalId id) const {
+  for (SeriesId s : signals_[id].members) {
+    if (!series_[s].denominator) return true;
+  }
+  return false;
+}
+
 void Shard::series_points(SeriesId id, TimeNs from, TimeNs to, std::vector<Point>& out) const {
   const Series& s = series_[id];
   const std::int64_t first = step_index(from + config_.step - 1);

@@ -161,6 +161,9 @@ class Shard {
   double signal_value(SignalId s, TimeNs step_start) const;
   // Live series feeding a signal (denominators of ratios left out).
   std::vector<SeriesId> series_of(SignalId s) const;
+  // Whether any does (an error ratio whose failures counter never arrived
+  // has only its denominators).
+  bool has_own_series(SignalId s) const;
   StringId pod_of(SeriesId series) const { return series_[series].pod; }
   // Per-step values of one series in [from, to), open steps included.
   void series_points(SeriesId series, TimeNs from, TimeNs to, std::vector<Point>& out) const;
