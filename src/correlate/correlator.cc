@@ -271,22 +271,33 @@ void Correlator::rank(Incident& incident, TimeNs on_top_of) const {
   }
 }
 
+void Correlator::refresh_watches() {
+  const stream::Shard& shard = *shard_;
+  watches_.assign(shard.signal_count(), Watch{});
+  watches_series_ = shard.series_changes();
+  for (stream::SignalId sig = 0; sig < shard.signal_count(); ++sig) {
+    const std::string& role = shard.spec(sig).role;
+    // A signal derived from spans or logs is watched where its service
+    // exports no metric of the role it stands in for (a service without an
+    // error counter: its failing spans), as the metric would be.
+    const std::string_view metric_role = metric_role_of(role);
+    if (!metric_role.empty() && !speaks_for_its_service(shard, sig)) continue;
+    watches_[sig] = {detection_for(role), metric_role.empty() ? std::string_view(role) : metric_role};
+  }
+}
+
 void Correlator::detect(TimeNs step_start) {
   const stream::Shard& shard = *shard_;
   const TimeNs step = shard.config().step;
   std::vector<stream::Point> history;
   std::vector<stream::Point> load_points;
   if (baselines_.size() < shard.signal_count()) baselines_.resize(shard.signal_count());
+  if (watches_.size() != shard.signal_count() || watches_series_ != shard.series_changes()) refresh_watches();
   for (stream::SignalId sig = 0; sig < shard.signal_count(); ++sig) {
     const stream::SignalSpec& spec = shard.spec(sig);
-    const DetectionSpec* d = detection_for(spec.role);
+    const DetectionSpec* d = watches_[sig].detection;
     if (d == nullptr) continue;
-    // A signal derived from spans or logs is watched where its service
-    // exports no metric of the role it stands in for (a service without an
-    // error counter: its failing spans), as the metric would be.
-    const std::string_view as_role = metric_role_of(spec.role).empty() ? std::string_view(spec.role)
-                                                                       : metric_role_of(spec.role);
-    if (as_role != spec.role && !speaks_for_its_service(shard, sig)) continue;
+    const std::string_view as_role = watches_[sig].as_role;
     // The baseline window [step_start - baseline_window, step_start) (what
     // the signal's history still holds of it) moves on by the step before
     // this one, or is read afresh.

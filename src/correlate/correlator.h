@@ -112,6 +112,16 @@ class Correlator : public stream::ShardObserver {
     TimeNs until = stream::kNoTime;  // the window ends here
   };
   std::vector<Baseline> baselines_;
+  // How each signal is watched (nullptr: not at all) and whether it speaks
+  // for its service (speaks_for_its_service), worked out again whenever a
+  // signal or a series comes or goes (a cache: not saved).
+  struct Watch {
+    const DetectionSpec* detection = nullptr;
+    std::string_view as_role;  // the role it is watched as
+  };
+  std::vector<Watch> watches_;
+  std::uint64_t watches_series_ = ~std::uint64_t{0};  // the shard's series_changes() they were worked out at
+  void refresh_watches();
   std::map<std::pair<std::string, std::string>, OpenIncident> open_;  // (service, role)
   std::map<std::pair<std::string, std::string>, ImpactAggregate> aggregates_;
   // Final verdicts of recent events (id -> (time, value)), for ranking;

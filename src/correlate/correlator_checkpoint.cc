@@ -25,8 +25,9 @@ void Correlator::save(stream::StateWriter& out) const {
   // which loading the edges through add_edge rebuilds, and
   // pending_requests_, counted again from the pending events on load. 424:
   // baselines_, the detectors' sliding windows, read afresh from the shard's
-  // final values on the first step after a load.
-  static_assert(sizeof(Correlator) - sizeof(Config) - sizeof(EnrichMemo) == 424,
+  // final values on the first step after a load. 456: watches_, worked out
+  // again from the shard on the first step after a load.
+  static_assert(sizeof(Correlator) - sizeof(Config) - sizeof(EnrichMemo) == 456,
                 "Correlator changed: update correlator_checkpoint.cc");
   static_assert(sizeof(Pending) == 424 && sizeof(OpenIncident) == 272 && sizeof(DetectorState) == 56 &&
                     sizeof(ImpactAggregate) == 144,

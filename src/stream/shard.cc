@@ -395,6 +395,7 @@ Result<SeriesId> Shard::series_for(const MetricSample& m, StringId service, cons
     s.group = it->second;
   }
   series_index_.emplace(key, id);
+  ++series_changes_;
   signals_[s.signal].members.push_back(id);
   return id;
 }
@@ -594,6 +595,7 @@ void Shard::expire_series() {
     if (!s.live || s.last_time >= horizon) continue;
     s.live = false;
     series_index_.erase(s.key);
+    ++series_changes_;
     auto& members = signals_[s.signal].members;
     members.erase(std::remove(members.begin(), members.end(), id), members.end());
     free_series_.push_back(id);

@@ -178,6 +178,9 @@ class Shard {
   // Bytes of state held (series, rings, signals, contexts), for benchmarks.
   std::size_t state_bytes() const;
   std::size_t live_series() const { return series_index_.size(); }
+  // Counts every series that began or expired: what was worked out from
+  // the set of series holds while this stays the same (not saved).
+  std::uint64_t series_changes() const { return series_changes_; }
 
   // Checkpoints: the whole state, written and read back exactly
   // (shard_checkpoint.cc, docs/engine.md "Checkpoints"). load() is for a
@@ -287,6 +290,7 @@ class Shard {
   std::array<SpanGeneration, 2> span_generations_;
   TimeNs span_generation_start_ = kNoTime;
   std::unordered_map<std::uint64_t, std::uint64_t> call_edges_;
+  std::uint64_t series_changes_ = 0;
 };
 
 }  // namespace eventlens::stream

@@ -164,8 +164,9 @@ void Shard::save(StateWriter& out) const {
   // stopped. (The interner's last-id cache needs no saving; 1072 and 96:
   // the maps became absl::flat_hash_map, same contents. The ring of calls:
   // format version 5. 1112 and 152: the derived metrics' switches, in the
-  // fingerprint; their state is the engine's "derived" part.)
-  static_assert(sizeof(Shard) == 1112 && sizeof(StreamConfig) == 152 && sizeof(SignalSpec) == 152,
+  // fingerprint; their state is the engine's "derived" part. 1120:
+  // series_changes_, a stamp for caches, counted afresh by load.)
+  static_assert(sizeof(Shard) == 1120 && sizeof(StreamConfig) == 152 && sizeof(SignalSpec) == 152,
                 "Shard changed: update shard_checkpoint.cc");
   static_assert(sizeof(Series) == 72 && sizeof(Signal) == 72 && sizeof(SpanGeneration) == 96,
                 "Shard's series, signals or span generations changed: update shard_checkpoint.cc");
@@ -412,6 +413,7 @@ Status Shard::load(StateReader& in) {
     key.hi = in.u64();
     if (id >= series_.size()) in.fail("corrupt: series index entry out of range");
     series_index_.emplace(key, id);
+    ++series_changes_;
   }
   for (const Signal& sig : signals_) {
     for (SeriesId m : sig.members) {
