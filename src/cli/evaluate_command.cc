@@ -64,6 +64,12 @@ void write_json(const Truth& truth, const Evaluation& ev, std::string& out) {
   count("incidents_n", ev.rca_top1.n);
   count("rca_top1_hits", ev.rca_top1.hits);
   count("rca_top3_hits", ev.rca_top3.hits);
+  nullable("rca_top1_confident", ev.rca_top1_confident.value());
+  count("rca_confident_n", ev.rca_top1_confident.n);
+  count("rca_top1_confident_hits", ev.rca_top1_confident.hits);
+  nullable("rca_top1_unconfident", ev.rca_top1_unconfident.value());
+  count("rca_unconfident_n", ev.rca_top1_unconfident.n);
+  count("rca_top1_unconfident_hits", ev.rca_top1_unconfident.hits);
   nullable("false_incidents_per_hour", ev.false_incidents_per_hour);
   count("engine_incidents", ev.engine_incidents);
   count("false_incidents", ev.false_incidents.size());
@@ -148,6 +154,10 @@ void write_table(const Truth& truth, const Evaluation& ev, std::string& out) {
       std::to_string(ev.provisioning.size()) + " node requests");
   row("rca_top1", ev.rca_top1.value(), of(ev.rca_top1.hits, ev.rca_top1.n, "truth incidents"));
   row("rca_top3", ev.rca_top3.value(), of(ev.rca_top3.hits, ev.rca_top3.n, "truth incidents"));
+  row("rca_top1_confident", ev.rca_top1_confident.value(),
+      of(ev.rca_top1_confident.hits, ev.rca_top1_confident.n, "named with confidence"));
+  row("rca_top1_unconfident", ev.rca_top1_unconfident.value(),
+      of(ev.rca_top1_unconfident.hits, ev.rca_top1_unconfident.n, "no confident cause"));
   row("false_incidents_per_hour", ev.false_incidents_per_hour,
       of(ev.false_incidents.size(), ev.engine_incidents, "engine incidents"));
   if (ev.problems_scored) {

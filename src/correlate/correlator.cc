@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "correlate/confidence.h"
 #include "correlate/deviation.h"
 #include "correlate/enrich.h"
 #include "correlate/phrases.h"
@@ -259,12 +260,7 @@ void Correlator::rank(Incident& incident, TimeNs on_top_of) const {
   const std::string what = role_phrase(incident.role) + " of " + incident.service;
   incident.summary = what + " went from " + role_value(incident.role, incident.baseline) + " to " +
                      role_value(incident.role, incident.peak) + " from " + clock_time(incident.start);
-  if (!incident.causes.empty()) {
-    const Cause& c = incident.causes.front();
-    incident.summary += "; most likely cause: " + cause_phrase(c) + " (score " + fixed(c.score, 2) + ")";
-  } else {
-    incident.summary += "; no candidate cause found";
-  }
+  incident.summary += causes_sentence(incident.causes);
   if (escalated) {
     incident.summary += "; it rose again on top of an incident open since " + clock_time(on_top_of) +
                         (second_fault ? ", after a new trigger" : "");

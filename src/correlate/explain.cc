@@ -1,5 +1,7 @@
 #include "correlate/explain.h"
 
+#include "correlate/confidence.h"
+
 #include <xxhash.h>
 
 #include <algorithm>
@@ -75,9 +77,7 @@ void SymptomExplainer::answer(const ExplainRequest& request, const Correlator& c
   e.causes = correlator.rank_symptom(request.service, request.time);
   const std::string what = (request.role.empty() ? std::string("trouble") : role_phrase(request.role)) + " of " +
                            request.service + " at " + clock_time(request.time);
-  e.summary = what + (e.causes.empty() ? "; no candidate cause found"
-                                       : "; most likely cause: " + cause_phrase(e.causes.front()) + " (score " +
-                                             fixed(e.causes.front().score, 2) + ")");
+  e.summary = what + causes_sentence(e.causes);
   sink.on_explanation(e);
 }
 

@@ -6,6 +6,7 @@
 
 #include "codec/json_writer.h"
 #include "codec/native_json.h"
+#include "correlate/confidence.h"
 #include "correlate/phrases.h"
 #include "correlate/problems.h"
 
@@ -251,6 +252,24 @@ void write_incident_head(JsonWriter& w, const Incident& inc, std::string_view id
   w.field("severity", inc.severity);
 }
 
+// Whether the first cause leads the best naming another root by
+// kConfidentLead (confidence.h): {"confident", "lead", "runner_up"}.
+void write_confidence(JsonWriter& w, const std::vector<Cause>& causes) {
+  const Confidence c = confidence_of(causes);
+  w.key("confidence");
+  w.begin_object();
+  w.key("confident");
+  w.boolean(c.confident);
+  number_field(w, "lead", c.lead);
+  w.key("runner_up");
+  if (c.runner_up != nullptr) {
+    w.integer(c.runner_up->rank);
+  } else {
+    w.null();
+  }
+  w.end_object();
+}
+
 }  // namespace
 
 void append_incident_json(std::string& out, const Incident& inc) {
@@ -258,6 +277,7 @@ void append_incident_json(std::string& out, const Incident& inc) {
   w.begin_object();
   write_incident_head(w, inc, "id");
   w.field("summary", inc.summary);
+  write_confidence(w, inc.causes);
   number_field(w, "baseline", inc.baseline);
   number_field(w, "peak", inc.peak);
   w.key("causes");
@@ -370,6 +390,7 @@ void append_explanation_json(std::string& out, const Explanation& e) {
     w.string(e.symptom.role);
   }
   w.field("summary", e.summary);
+  write_confidence(w, e.causes);
   w.key("causes");
   w.begin_array();
   for (const Cause& c : e.causes) write_cause(w, c);

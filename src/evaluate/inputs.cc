@@ -143,6 +143,7 @@ Status read_incidents(std::string_view bytes, EngineResults& out) {
       cause.score = c.number_or_null("score");
       incident.causes.push_back(std::move(cause));
     });
+    f.object_if_present("confidence", [&](Fields& c) { incident.confident = c.boolean("confident"); });
     out.incidents.push_back(std::move(incident));
   });
 }

@@ -37,6 +37,7 @@ struct EngineIncident {
   TimeNs start = 0;
   std::optional<TimeNs> end;        // nullopt: still open when the run ended
   std::vector<EngineCause> causes;  // best first
+  std::optional<bool> confident;    // confidence.confident; nullopt in files written before it
 };
 
 struct EngineProblem {

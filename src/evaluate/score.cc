@@ -118,6 +118,11 @@ void score_incidents(const Truth& truth, const EngineResults& results, Evaluatio
     const bool top3 = matched != nullptr && root_cause_in_top(t.root_cause, matched->causes, 3);
     ev.rca_top1.hits += top1;
     ev.rca_top3.hits += top3;
+    if (matched != nullptr && matched->confident) {
+      Fraction& f = *matched->confident ? ev.rca_top1_confident : ev.rca_top1_unconfident;
+      ++f.n;
+      f.hits += top1;
+    }
     if (!top1) ev.rca_misses.push_back({&t, matched, top3});
   }
   ev.engine_incidents = results.incidents.size();

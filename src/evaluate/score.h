@@ -66,6 +66,10 @@ struct Evaluation {
   std::optional<double> provisioning_p50;
   Fraction rca_top1;
   Fraction rca_top3;
+  // rca_top1 split by whether the matched incident named its first cause
+  // with confidence (truth incidents with a matched incident that says).
+  Fraction rca_top1_confident;
+  Fraction rca_top1_unconfident;
   std::size_t engine_incidents = 0;
   std::vector<const EngineIncident*> false_incidents;
   std::optional<double> false_incidents_per_hour;

@@ -380,6 +380,47 @@ TEST(EvaluateCommand, EmptyResultsScoreEveryTruthEntryAsMissed) {
   EXPECT_DOUBLE_EQ(double(doc["false_incidents_per_hour"]), 0.0);
 }
 
+// An engine incident line with a confidence object (as replay writes it).
+std::string confident_incident(const std::string& line, const std::string& confident) {
+  const std::size_t at_causes = line.find(R"("causes":)");
+  return line.substr(0, at_causes) + R"("confidence":{"confident":)" + confident +
+         R"(,"lead":0.05,"runner_up":2},)" + line.substr(at_causes);
+}
+
+TEST(EvaluateCommand, FirstCausesAreScoredApartByWhetherTheyWereNamedWithConfidence) {
+  Case c{case_dir()};
+  c.truth.incidents = "[" + incident_truth("t-sure", "checkout", 10 * kMinute, 20 * kMinute, service_root("checkout")) +
+                      "," + incident_truth("t-guess", "payment", 40 * kMinute, 50 * kMinute, service_root("payment")) +
+                      "," + incident_truth("t-old", "db", 90 * kMinute, 95 * kMinute, service_root("db")) + "]";
+  c.incidents =
+      confident_incident(engine_incident("i-sure", "checkout", 10 * kMinute, at(20 * kMinute),
+                                         "[" + service_cause(1, "checkout") + "]"),
+                         "true") +
+      confident_incident(engine_incident("i-guess", "payment", 40 * kMinute, at(50 * kMinute),
+                                         "[" + service_cause(1, "db") + "," + service_cause(2, "payment") + "]"),
+                         "false") +
+      // Written before incidents said how sure they were: counted in neither.
+      engine_incident("i-old", "db", 90 * kMinute, at(95 * kMinute), "[" + service_cause(1, "db") + "]");
+  const CommandResult r = c.evaluate();
+  ASSERT_EQ(r.status, 0) << r.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(r.out);
+  EXPECT_EQ(int64_t(doc["rca_top1_hits"]), 2);
+  EXPECT_EQ(int64_t(doc["rca_confident_n"]), 1);
+  EXPECT_DOUBLE_EQ(double(doc["rca_top1_confident"]), 1.0);
+  EXPECT_EQ(int64_t(doc["rca_unconfident_n"]), 1);
+  EXPECT_DOUBLE_EQ(double(doc["rca_top1_unconfident"]), 0.0);
+  const CommandResult table = c.evaluate("");
+  EXPECT_NE(table.out.find("0 of 1 no confident cause"), std::string::npos) << table.out;
+
+  c.incidents = confident_incident(engine_incident("i-bad", "checkout", 10 * kMinute, at(20 * kMinute),
+                                                   "[" + service_cause(1, "checkout") + "]"),
+                                   R"("yes")");
+  const CommandResult bad = c.evaluate();
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("confidence.confident: not true or false"), std::string::npos) << bad.err;
+}
+
 TEST(EvaluateCommand, MalformedInputsExitTwoNamingTheFileAndField) {
   const auto expect_refused = [](const Case& c, const std::string& file, const std::string& field) {
     const CommandResult r = c.evaluate();

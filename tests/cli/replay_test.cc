@@ -230,6 +230,13 @@ TEST(ReplayCli, ExplainRanksTheCausesOfANamedSymptom) {
   ASSERT_GT(causes.size(), 0u);
   EXPECT_EQ(std::string_view(causes.at(0)["event_id"]), event_id) << lines[1];
   EXPECT_NE(std::string_view(e["summary"]).find("p95 latency of " + service), std::string_view::npos);
+  // How sure it is: the lead over the best cause naming another root.
+  const bool confident = e["confidence"]["confident"];
+  const double lead = e["confidence"]["lead"];
+  EXPECT_EQ(confident, lead >= 0.1) << lines[1];
+  EXPECT_NE(std::string_view(e["summary"]).find(confident ? "most likely cause" : "no confident cause"),
+            std::string_view::npos)
+      << lines[1];
 
   const CliRun bad = run_cli("replay --quiet " + inputs + " --explain " + service + "@noon --out " + dir + "/bad");
   EXPECT_EQ(bad.status, 2);

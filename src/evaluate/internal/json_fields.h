@@ -82,6 +82,24 @@ class Fields {
     if (!error_) read(inner);
   }
 
+  // The same for a member that may be missing or null (older files):
+  // returns whether it was there.
+  template <typename Read>
+  bool object_if_present(std::string_view key, Read read) {
+    const auto m = member(key, /*nullable=*/true);
+    if (!m) return false;
+    Fields inner(*m, path_of(key), error_);
+    if (!error_) read(inner);
+    return true;
+  }
+
+  bool boolean(std::string_view key) {
+    const auto m = member(key, /*nullable=*/false);
+    bool v = false;
+    if (m && m->get_bool().get(v) != simdjson::SUCCESS) fail(key, "not true or false");
+    return v;
+  }
+
   // Calls read(Fields&) with each object of the array member `key`.
   template <typename Read>
   void each(std::string_view key, Read read) {
