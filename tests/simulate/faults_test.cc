@@ -331,6 +331,20 @@ TEST(Bursty, BurstsAndBatchJobsWithoutIncidents) {
     }
     EXPECT_GE(ups, 3) << "seed " << seed;
     EXPECT_GE(downs, 3) << "seed " << seed;
+    // Normal operation: the bursts are absorbed, every service fails under
+    // 5 % of its requests in every minute (an overload that failed most of
+    // them would be an outage the truth does not list).
+    for (const char* service : {"gateway", "resize", "notify", "report-worker", "db"}) {
+      const auto total = r.sink.series("http_requests_total", {{"service", service}});
+      const auto errors = r.sink.series("http_requests_errors_total", {{"service", service}});
+      ASSERT_EQ(total.size(), errors.size()) << service;
+      double worst = 0;
+      for (std::size_t i = 4; i < total.size(); ++i) {
+        const double served = total[i].second - total[i - 4].second;
+        if (served > 0) worst = std::max(worst, (errors[i].second - errors[i - 4].second) / served);
+      }
+      EXPECT_LT(worst, 0.05) << service << ", seed " << seed;
+    }
   }
 }
 
