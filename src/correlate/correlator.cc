@@ -322,9 +322,10 @@ void Correlator::detect(TimeNs step_start) {
     const TimeNs point_span = std::max(step, b.window.spacing());
     // A deviation that came with a surge of the service's load, and that no
     // failure or change since cause_lookback before it began explains, must
-    // stand out from the signal's earlier excursions.
+    // stand out from the signal's earlier excursions, and once open does
+    // not escalate: climbing further, it is the same surge.
     bool load_driven = false;
-    if (state.phase != DetectorState::Phase::open && !history.empty() && as_role != "throughput") {
+    if (!history.empty() && as_role != "throughput") {
       const stream::StringId service = shard.service_of(sig);
       const TimeNs began = state.phase == DetectorState::Phase::normal ? step_start : state.deviation_start;
       load_driven = load_surged(shard, service, from, began, step_start, load_points) &&

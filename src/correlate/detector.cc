@@ -276,7 +276,10 @@ DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, Time
       // jumps over it).
       const bool young = inside < 2 * needed && history.size() > inside;
       const bool over_peak = !young || deviation_of(spec, value, Robust{state.peak, 0}).beyond;
-      if (inside >= needed && over_peak) {
+      // A load-driven deviation (its service's load still surged, no failure
+      // or change since) that climbs further is the same surge growing: a
+      // batch job's pods starting cold, a burst's queue. No second fault.
+      if (inside >= needed && over_peak && !load_driven) {
         const std::span<const Point> recent = history.subspan(history.size() - inside);
         const Robust level = baseline_of(recent, spec.direction);
         if (!std::isnan(level.median) && deviation_of(spec, value, level).beyond) {

@@ -134,7 +134,8 @@ DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, Time
 // while the signal deviates or an incident is open. `load_driven`: the
 // deviation came with a surge of its service's own load and no failure or
 // change event explains it; only such a deviation must stand out from the
-// signal's earlier excursions (kSpikyExcursions).
+// signal's earlier excursions (kSpikyExcursions), and an open incident that
+// is load-driven does not escalate (the surge growing is no second fault).
 DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
                            double value, const Robust& normal_baseline, std::span<const Point> history,
                            bool load_driven = false);

@@ -101,6 +101,23 @@ TEST(Detector, AnEscalationInsideAnOpenIncidentStartsANewOne) {
   EXPECT_NEAR(f.state.frozen.median, 0.300, 0.01) << "the new incident is measured against the old level";
 }
 
+TEST(Detector, ALoadDrivenIncidentThatClimbsFurtherIsTheSameSurgeNotASecondFault) {
+  // As the escalation above, with the service's load surged throughout and
+  // no failure or change: a batch job whose new pods start cold.
+  Feed f(0.100);
+  f.load_driven = true;
+  f.run(latency_spec(), {0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300,
+                         0.300, 0.300, 0.300, 0.300, 2.000});
+  int opened = 0;
+  for (const auto& s : f.steps) {
+    EXPECT_FALSE(s.escalated);
+    opened += s.opened;
+  }
+  EXPECT_EQ(opened, 1) << "opened once (no earlier excursions to stand out from), never split";
+  EXPECT_EQ(f.state.phase, DetectorState::Phase::open);
+  EXPECT_DOUBLE_EQ(f.state.peak, 2.0) << "its peak follows the climb";
+}
+
 TEST(Detector, DropsAreJudgedAgainstTheLowTailSoTheEndOfASurgeIsNotADrop) {
   DetectionSpec down;
   down.role = "throughput";
