@@ -52,6 +52,10 @@ constexpr int kDependencyDepth = 3;
 
 // Failures of one kind on one service this close together are one episode.
 constexpr TimeNs kEpisodeGap = 30 * 60 * stream::kSecond;
+// A pod's eviction or kill this soon after its node failed is that failure's
+// doing: Kubernetes evicts the pods of a NotReady node once their toleration
+// of it (300 s by default) runs out, and their restarts come after.
+constexpr TimeNs kNodeConsequence = 10 * 60 * stream::kSecond;
 // Other events of one type on one service this close together are one burst
 // (an autoscaler stepping up, a rollout's pods scheduled).
 constexpr TimeNs kBurstGap = 5 * 60 * stream::kSecond;
@@ -241,6 +245,27 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
   }
 
   // ---- events ----
+  // Nodes that failed (a node_not_ready, a node lost): the pods they held are
+  // evicted or killed in the minutes after, on services that then go wrong.
+  // Those events are the node failure's consequences, not causes of their own.
+  std::vector<const stream::EventEntry*> node_failures;
+  for (stream::StringId sid : shard.services()) {
+    const stream::ServiceContext* ctx = shard.context(sid);
+    if (ctx == nullptr || !shard.strings().name(sid).empty()) continue;
+    for (std::size_t i = 0; i < ctx->events.size(); ++i) {
+      const stream::EventEntry& e = ctx->events[i];
+      if (e.category == Category::failure && !e.node.empty() && e.time >= from - kNodeConsequence && e.time <= to) {
+        node_failures.push_back(&e);
+      }
+    }
+  }
+  auto failed_node_before = [&](const stream::EventEntry& e) -> const stream::EventEntry* {
+    if (e.node.empty()) return nullptr;
+    for (const stream::EventEntry* f : node_failures) {
+      if (f->node == e.node && f->time <= e.time + step && e.time - f->time <= kNodeConsequence) return f;
+    }
+    return nullptr;
+  };
   for (stream::StringId sid : shard.services()) {
     const stream::ServiceContext* ctx = shard.context(sid);
     if (ctx == nullptr) continue;
@@ -287,7 +312,7 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
           if (other == 0 || octx == nullptr) continue;
           for (std::size_t j = 0; j < octx->events.size(); ++j) {
             const stream::EventEntry& oe = octx->events[j];
-            if (oe.node != e.node || oe.time < e.time || oe.time > e.time + 5 * 60 * stream::kSecond) continue;
+            if (oe.node != e.node || oe.time < e.time || oe.time > e.time + kNodeConsequence) continue;
             auto it = services.find(shard.strings().name(other));
             if (it != services.end() && (target == nullptr || it->second.score > target->score)) target = &it->second;
           }
@@ -397,6 +422,14 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       }
       std::vector<Part> all{inherited};
       all.insert(all.end(), parts.begin(), parts.end());
+      // A pod evicted or killed on a node that had just failed: the node's
+      // failure is the cause, this its consequence.
+      if (const stream::EventEntry* node = event_service.empty() ? nullptr : failed_node_before(*first)) {
+        cause.score *= 0.5;
+        all.push_back({"consequence_of", 0, 0,
+                       "it followed " + node->type + " of " + node->node + " at " + clock_time(node->time) +
+                           ", the node its pod ran on: a consequence of that failure"});
+      }
       if (target != nullptr) {
         all.push_back({"graph_distance", 0, graph_part(target->distance, graph_known),
                        graph_sentence(target->name, incident_service, target->distance, graph_known)});

@@ -69,7 +69,8 @@ std::vector<Cause> rank_fed_incident(const std::string& caller, const std::strin
 // Feeds `caller` -> `callee` (p95 latency and request counters, as `at`
 // says) and ranks an incident on `caller`.
 template <typename At>
-std::vector<Cause> rank_caller_incident(const std::string& caller, const std::string& callee, At at) {
+std::vector<Cause> rank_caller_incident(const std::string& caller, const std::string& callee, At at,
+                                        std::vector<Event> events = {}) {
   double caller_requests = 0, callee_requests = 0;
   return rank_fed_incident(caller, callee, [&](int s, int i, auto push) {
     const PairStep p = at(s, i);
@@ -80,7 +81,7 @@ std::vector<Cause> rank_caller_incident(const std::string& caller, const std::st
       push("http_request_duration_seconds", {{"quantile", "0.95"}, {"service", service}}, latency);
       push("http_requests_total", {{"service", service}}, requests);
     }
-  });
+  }, std::move(events));
 }
 
 // "web" calls "db". An hour of calm, then from kStart web's p95 latency is
@@ -269,6 +270,38 @@ TEST(RankModalities, OfSeveralReleasesTheOneWhoseCallersCallsFailedRanksFirst) {
       EXPECT_EQ(c.reasons.front().name, "onset");
       EXPECT_NE(c.reasons.front().sentence.find("its call_errors ("), std::string::npos) << c.reasons.front().sentence;
     }
+  }
+}
+
+// A node fails: "node-1" goes NotReady 400 s before kStart and db's pod on
+// it is evicted once its toleration runs out, 75 s before kStart; db's
+// latency rises from a minute before kStart, web's (its caller) from kStart.
+// The eviction, nearer the trouble, is the node failure's consequence: the
+// node event ranks first.
+TEST(RankEvents, APodEvictedFromANodeThatJustFailedIsItsConsequence) {
+  Event node;
+  node.id = "ev-node";
+  node.type = "node_not_ready";
+  node.category = Category::failure;
+  node.node = "node-1";
+  node.time = kStart - 400 * kSecond;
+  Event evicted = node;
+  evicted.id = "ev-evicted";
+  evicted.type = "evicted";
+  evicted.service = "db";
+  evicted.pod = "db-1";
+  evicted.time = kStart - 75 * kSecond;
+  const std::vector<Cause> causes = rank_caller_incident("web", "db", [](int s, int i) {
+    return PairStep{(s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i), (s >= -60 ? 0.2 : 0.01) + 0.0005 * noise(i + 3),
+                    100 + 2 * noise(i + 7), 100 + 2 * noise(i + 5)};
+  }, {node, evicted});
+  ASSERT_GE(causes.size(), 2u);
+  EXPECT_EQ(causes.front().event_id, "ev-node");
+  for (const Cause& c : causes) {
+    if (c.event_id != "ev-evicted") continue;
+    bool said = false;
+    for (const auto& r : c.reasons) said = said || (r.name == "consequence_of" && r.sentence.find("node-1") != std::string::npos);
+    EXPECT_TRUE(said) << "its reasons name the node failure";
   }
 }
 
