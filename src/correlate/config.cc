@@ -113,6 +113,9 @@ void add_derived_signals(Config& c) {
     };
     derived.push_back(mean_of("span_latency", stream::kSpanDurationSum, stream::kSpanDurationCount));
     derived.push_back(mean_of("call_latency", stream::kCallDurationSum, stream::kCallDurationCount));
+    // How many calls its callers made to it: what call_errors is a ratio of
+    // (a count, not a health signal of its own).
+    derived.push_back(signal("call_throughput", stream::kCallDurationCount, SeriesKind::counter, Aggregate::sum));
     auto call_errors = signal("call_errors", stream::kCallErrorsTotal, SeriesKind::counter, Aggregate::sum);
     call_errors.ratio_of = stream::kCallDurationCount;
     derived.push_back(call_errors);

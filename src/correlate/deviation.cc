@@ -1,5 +1,6 @@
 #include "correlate/deviation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -14,6 +15,9 @@ namespace {
 // symptom (a slow database adds 50 ms; the caller times out).
 constexpr double kOnsetZ = 3.0;
 constexpr double kOnsetRatio = 1.1;
+// A deviation of an error ratio must amount to at least this many failed
+// requests over its first two steps beyond what its baseline ratio expects.
+constexpr double kMinExcessFailures = 3;
 
 // Of the signals standing in for one metric role, which speaks: the metric,
 // else spans, else error logs, else warning logs (lower is preferred).
@@ -68,7 +72,8 @@ std::string_view signal_source(std::string_view role) {
 }
 
 bool is_health_role(std::string_view role) {
-  return role != "replicas" && role != "memory_limit" && role != "pending_pods" && role != "cpu_limit";
+  return role != "replicas" && role != "memory_limit" && role != "pending_pods" && role != "cpu_limit" &&
+         role != "call_throughput";
 }
 
 ServiceDeviation service_deviation(const stream::Shard& shard, const Config& config, stream::StringId service,
@@ -76,7 +81,7 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
   ServiceDeviation out;
   const stream::ServiceContext* ctx = shard.context(service);
   if (ctx == nullptr) return out;
-  std::vector<stream::Point> history, window;
+  std::vector<stream::Point> history, window, counts;
   for (stream::SignalId sig : ctx->signals) {
     const stream::SignalSpec& spec = shard.spec(sig);
     if (!is_health_role(spec.role) || !speaks_for_its_service(shard, sig)) continue;
@@ -111,6 +116,34 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
       if (recent_down.median > base_down.median) base_down = recent_down;
     }
     if (std::isnan(base_up.median) || window.empty()) continue;
+    // A ratio of counts (failed / all requests) moves by whole failures: at a
+    // few dozen requests a step, one failure where none is usual is a step
+    // of 2 % and "infinitely" far from a baseline of 0. A deviation counts
+    // only when its first two steps hold at least kMinExcessFailures failures
+    // more than the baseline ratio expects, the requests read from the
+    // signal of what it is a ratio of.
+    counts.clear();
+    if (!spec.ratio_of.empty()) {
+      for (stream::SignalId other : ctx->signals) {
+        const stream::SignalSpec& o = shard.spec(other);
+        if (o.metric == spec.ratio_of && o.kind == stream::SeriesKind::counter && o.ratio_of.empty()) {
+          shard.signal_points(other, from, to, counts);
+          break;
+        }
+      }
+    }
+    auto excess_failures = [&](std::size_t i, const Robust& base) -> double {
+      const auto it = std::lower_bound(counts.begin(), counts.end(), window[i].time,
+                                       [](const stream::Point& c, TimeNs t) { return c.time < t; });
+      if (it == counts.end() || it->time != window[i].time) return kMinExcessFailures;  // unknown: no veto
+      const double requests = it->value * static_cast<double>(spacing) / 1e9;  // a rate over the step
+      return (window[i].value - base.median) * requests;
+    };
+    auto enough_failures = [&](std::size_t i, const Robust& base) {
+      if (spec.ratio_of.empty() || counts.empty()) return true;
+      const double next = i + 1 < window.size() ? excess_failures(i + 1, base) : kMinExcessFailures;
+      return excess_failures(i, base) + std::max(0.0, next) >= kMinExcessFailures;
+    };
     // Throughput that jumps is as telling as throughput that drops (a surge
     // of traffic enters somewhere); the other health roles go wrong upwards.
     DetectionSpec probe;
@@ -132,7 +165,7 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
       // the incident.
       for (std::size_t i = 0; i < window.size(); ++i) {
         const Deviation dev = deviation_of(p, window[i].value, base);
-        if (!dev.beyond) continue;
+        if (!dev.beyond || !enough_failures(i, base)) continue;
         // Sustained: the next step (if any) is still at least half as far out.
         if (i + 1 < window.size() && deviation_of(p, window[i + 1].value, base).z < kOnsetZ / 2) continue;
         double peak_z = dev.z, peak_ratio = dev.ratio;

@@ -258,6 +258,31 @@ std::vector<Cause> rank_release_wave() {
       {deploy("web", -150), deploy("db", -60)});
 }
 
+// web's latency rises from kStart; of the 60 calls a step web makes to db,
+// none ever failed, until one failed in each of two steps two minutes before
+// (a ratio of 1.7 %, "infinitely" above its baseline of 0, and 2 failures).
+// Too few failures to speak of: web, whose dependency stayed normal, is the
+// origin.
+TEST(RankModalities, AFailedCallOrTwoIsNoDeviationOfTheCallee) {
+  double requests = 0, call_errors = 0;
+  const std::vector<Cause> causes = rank_fed_incident("web", "db", [&](int s, int step, auto push) {
+    const int i = step + 1000;
+    requests += 60;
+    call_errors += (s == -120 || s == -105) ? 1 : 0;
+    push("http_request_duration_seconds", {{"quantile", "0.95"}, {"service", "web"}},
+         (s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i));
+    push("http_request_duration_seconds", {{"quantile", "0.95"}, {"service", "db"}}, 0.01 + 0.0005 * noise(i + 3));
+    push("http_requests_total", {{"service", "web"}}, requests);
+    push("http_requests_total", {{"service", "db"}}, requests);
+    push(stream::kCallErrorsTotal, {{"service", "db"}}, call_errors);
+    push(stream::kCallDurationSum, {{"service", "db"}}, requests * 0.011);
+    push(stream::kCallDurationCount, {{"service", "db"}}, requests);
+  });
+  ASSERT_FALSE(causes.empty());
+  EXPECT_EQ(causes.front().service, "web");
+  EXPECT_EQ(part(causes.front(), "origin"), 1.0);
+}
+
 TEST(RankModalities, OfSeveralReleasesTheOneWhoseCallersCallsFailedRanksFirst) {
   const std::vector<Cause> causes = rank_release_wave();
   ASSERT_GE(causes.size(), 3u);
