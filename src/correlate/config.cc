@@ -51,6 +51,12 @@ Config default_config() {
   s.push_back(errors);
   s.push_back(signal("throughput", "http_requests_total", SeriesKind::counter, Aggregate::sum));
   s.push_back(signal("cpu", "container_cpu_usage_seconds_total", SeriesKind::counter, Aggregate::sum));
+  // The CPU of the nodes a service's pods run on (node_exporter's and the
+  // kubelet's per-node counters carry `node`, not `service`): a noisy
+  // neighbour slows every pod on its node while their own CPU stays flat.
+  auto node_cpu = signal("node_cpu", "node_cpu_usage_seconds_total", SeriesKind::counter, Aggregate::sum);
+  node_cpu.placed_by = "node";
+  s.push_back(node_cpu);
   // Memory is judged per pod against its limit, so the service value is the
   // fullest pod's.
   s.push_back(signal("memory", "container_memory_working_set_bytes", SeriesKind::gauge, Aggregate::max));

@@ -245,6 +245,7 @@ Status read_signal(const YAML::Node& node, const std::string& path, const std::s
   if (!(st = r.read_string("ratio_of", s.ratio_of))) return st;
   if (!(st = r.read_double("scale", s.scale, {-1e12, 1e12}))) return st;
   if (!(st = r.read_double("offset", s.offset, {-1e12, 1e12}))) return st;
+  if (!(st = r.read_string("placed_by", s.placed_by))) return st;
   if (!(st = r.finish())) return st;
   // A ratio of rates needs two counters; of gauges it would mean something
   // else, and of histograms nothing.

@@ -181,6 +181,11 @@ ServiceDeviation service_deviation(const stream::Shard& shard, const Config& con
         peak_z = std::min(peak_z, 1000.0);
         const bool load = spec.role == "throughput" && p.direction == DetectionSpec::Direction::up;
         const bool drop = spec.role == "throughput" && p.direction == DetectionSpec::Direction::down;
+        if (!spec.placed_by.empty()) {
+          out.place_signals.push_back({spec.role, spec.metric, window[i].time, peak_z, peak_ratio, false, false});
+          i = end;
+          continue;
+        }
         if (load && (!out.load_up || window[i].time < out.load_onset)) {
           out.load_up = true;
           out.load_onset = window[i].time;

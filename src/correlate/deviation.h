@@ -54,6 +54,10 @@ struct ServiceDeviation {
     return false;
   }
   std::vector<SignalOnset> signals;
+  // The same for the signals of where its pods run (SignalSpec::placed_by:
+  // the CPU of their nodes), kept apart: a place's trouble is evidence of
+  // why a service went wrong, not a deviation of the service itself.
+  std::vector<SignalOnset> place_signals;
 };
 
 // Looks at every signal of `service` whose role says something about its

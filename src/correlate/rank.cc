@@ -39,6 +39,11 @@ struct ServiceCandidate {
   stream::StringId id = 0;
   int distance = -1;  // undirected hops from the incident's service, -1 unknown
   ServiceDeviation deviation;
+  // The signal whose onset is closest to the incident, how close (the onset
+  // part), and the trouble of where its pods run that explains it, if any.
+  const ServiceDeviation::SignalOnset* closest = nullptr;
+  double onset_part = 0;
+  const ServiceDeviation::SignalOnset* pressure = nullptr;
   double score = 0;
   std::vector<Part> parts;
 };
@@ -56,6 +61,9 @@ constexpr TimeNs kEpisodeGap = 30 * 60 * stream::kSecond;
 // doing: Kubernetes evicts the pods of a NotReady node once their toleration
 // of it (300 s by default) runs out, and their restarts come after.
 constexpr TimeNs kNodeConsequence = 10 * 60 * stream::kSecond;
+// A node's CPU moves for this long after pods of ours start on it (a
+// deploy's, a scaling's): a rise then is theirs, not a neighbour's.
+constexpr TimeNs kNodeChurn = 3 * 60 * stream::kSecond;
 // Other events of one type on one service this close together are one burst
 // (an autoscaler stepping up, a rollout's pods scheduled).
 constexpr TimeNs kBurstGap = 5 * 60 * stream::kSecond;
@@ -129,8 +137,8 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     // A cause shows shortly before its symptom; a deviation long before the
     // incident (or long after it began) is likely unrelated. The signal whose
     // onset is closest to the incident speaks for the service.
-    const ServiceDeviation::SignalOnset* closest = nullptr;
-    double onset = 0;
+    const ServiceDeviation::SignalOnset*& closest = c.closest;
+    double& onset = c.onset_part;
     const double lead_scale = static_cast<double>(std::max<TimeNs>(tau, config.cause_lookback / 3));
     for (const auto& so : d.signals) {
       // A deviation after the incident began is a weaker sign than one before.
@@ -141,6 +149,47 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
         closest = &so;
       }
     }
+    // Where its pods run went wrong with it (its nodes' CPU rose before its
+    // deviation, or within a step) while no more requests came: contention
+    // from a neighbour slows a service where it runs, whatever its
+    // dependencies (on the same node, they slow too) do. A node's CPU that rose because a service of ours there used more
+    // (its own CPU rose with it: a hog, a surge) or changed (a deploy's or a
+    // scaling's pods starting) is that service's doing, not a neighbour's.
+    auto explained_by_ours = [&](const ServiceDeviation::SignalOnset& p) {
+      for (stream::StringId place : shard.places_of(c.id)) {
+        for (stream::StringId other : shard.services_at(place)) {
+          auto it = services.find(shard.strings().name(other));
+          if (it == services.end()) continue;
+          for (const auto& so : it->second.deviation.signals) {
+            if (so.role == "cpu" && so.onset >= p.onset - 2 * step && so.onset <= p.onset + step) return true;
+          }
+          const stream::ServiceContext* octx = shard.context(other);
+          for (std::size_t j = 0; octx != nullptr && j < octx->events.size(); ++j) {
+            const stream::EventEntry& e = octx->events[j];
+            if ((e.category == Category::change || e.category == Category::scaling) &&
+                e.time >= p.onset - kNodeChurn && e.time <= p.onset + step) {
+              return true;
+            }
+          }
+        }
+      }
+      return false;
+    };
+    const TimeNs related = config.cause_lookback / 3;
+    if (!d.load_up) {
+      for (const auto& p : d.place_signals) {
+        if (p.onset >= closest->onset - related && p.onset <= closest->onset + step && !explained_by_ours(p)) {
+          c.pressure = &p;
+          break;
+        }
+      }
+    }
+  }
+  for (auto& [name, c] : services) {
+    if (!c.deviation.deviated) continue;
+    const ServiceDeviation& d = c.deviation;
+    const ServiceDeviation::SignalOnset* closest = c.closest;
+    const double onset = c.onset_part;
     const double strength = 1 - std::exp(-d.strength_z / 10);
     // Is it the origin? Trouble travels up the call graph and load travels
     // down it: a service whose callee went wrong first is more likely a
@@ -195,10 +244,31 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
         }
       }
     }
+    // Contention on a node the incident's own service shares with this one
+    // slowed both: for that incident its own node explains it, and this
+    // service is a fellow victim, not its cause.
+    const ServiceDeviation::SignalOnset* pressure = c.pressure;
+    std::string shared_place;
+    if (pressure != nullptr && name != incident_service) {
+      if (auto inc = services.find(incident_service); inc != services.end() && inc->second.pressure != nullptr) {
+        const auto theirs = shard.places_of(inc->second.id);
+        for (stream::StringId place : shard.places_of(c.id)) {
+          if (std::find(theirs.begin(), theirs.end(), place) != theirs.end()) shared_place = shard.strings().name(place);
+        }
+      }
+    }
     // One dependency that went wrong first is enough to make it a likely victim.
-    const double origin = load_victim || clear < known ? 0.1 : 1.0;
+    const double origin =
+        !shared_place.empty() || (pressure == nullptr && (load_victim || clear < known)) ? 0.1 : 1.0;
     std::string origin_sentence;
-    if (load_victim && traffic_fell) {
+    if (!shared_place.empty()) {
+      origin_sentence = "it runs on " + shared_place + " with " + incident_service +
+                        ", whose CPU contention slowed both: " + incident_service + "'s own node explains it";
+    } else if (pressure != nullptr) {
+      origin_sentence = "the " + pressure->role + " of the nodes its pods run on (" + pressure->metric + ") rose " +
+                        fixed(pressure->ratio, 1) + "x from " + clock_time(pressure->onset) +
+                        " while its load did not: contention where it runs";
+    } else if (load_victim && traffic_fell) {
       origin_sentence = "its only deviation is less traffic, after its caller " + load_from + " went wrong";
     } else if (load_victim) {
       origin_sentence = "its load rose with that of its caller " + load_from + ": the traffic came from upstream";

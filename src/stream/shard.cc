@@ -134,6 +134,7 @@ Shard::Shard(StreamConfig config, ShardObserver& observer)
   for (std::size_t i = 0; i < config_.signals.size(); ++i) {
     const SignalSpec& spec = config_.signals[i];
     const auto index = static_cast<std::uint16_t>(i);
+    if (!spec.placed_by.empty() && placement_label_.empty()) placement_label_ = spec.placed_by;
     if (spec.kind == SeriesKind::histogram) {
       // The key views into the spec strings, which live as long as the shard;
       // the bucket name is interned so that its storage is stable too.
@@ -378,6 +379,12 @@ Result<SeriesId> Shard::series_for(const MetricSample& m, StringId service, cons
   s.denominator = route.denominator;
   s.signal = signal_for(service, route.spec);
   if (const std::string* pod = find_label(m.labels, "pod")) s.pod = strings_.intern(*pod);
+  if (!placement_label_.empty() && service_of_labels(m.labels) == service) {
+    if (const std::string* v = find_label(m.labels, placement_label_); v != nullptr && !v->empty()) {
+      s.place = strings_.intern(*v);
+      place(s.place, service, +1);
+    }
+  }
   if (spec.kind == SeriesKind::histogram) {
     const std::string* le = find_label(m.labels, "le");
     if (le == nullptr) {
@@ -409,7 +416,16 @@ void Shard::push_sample(std::size_t input, const MetricSample& m, const Record& 
     return;
   }
   const StringId service = service_of_labels(m.labels);
-  if (service == 0) {
+  // A sample of a place (a node's CPU: no service label) is read for every
+  // service with pods there, when a signal reads its metric so.
+  StringId place = 0;
+  if (service == 0 && !placement_label_.empty()) {
+    if (const std::string* v = find_label(m.labels, placement_label_); v != nullptr && !v->empty()) {
+      place = strings_.find(*v);
+    }
+  }
+  const std::vector<StringId> placed_for = place != 0 ? services_at(place) : std::vector<StringId>{};
+  if (service == 0 && placed_for.empty()) {
     ++counters_.samples_unmatched;
     watermark_.observe(input, m.time);
     return;
@@ -434,12 +450,22 @@ void Shard::push_sample(std::size_t input, const MetricSample& m, const Record& 
   for (const NameRoute& route : route_it->second) {
     const SignalSpec& spec = config_.signals[route.spec];
     if (!route.denominator && !labels_match(m.labels, spec.match)) continue;
+    // A service's own sample feeds the signals that are not placed; a
+    // place's sample the placed ones, once for each service there.
+    if ((service == 0) != !spec.placed_by.empty()) continue;
     const XXH128_hash_t h = identity.hash(route.spec * 2u + (route.denominator ? 1u : 0u));
-    auto id = series_for(m, service, route, SeriesKey{h.low64, h.high64});
+    const std::span<const StringId> owners = service != 0 ? std::span<const StringId>(&service, 1)
+                                                          : std::span<const StringId>(placed_for);
+    for (const StringId owner : owners) {
+    // A placed series is one per service: its key mixes in the service.
+    const SeriesKey key = service != 0 ? SeriesKey{h.low64, h.high64}
+                                       : SeriesKey{h.low64 ^ (std::uint64_t{owner} * 0x9E3779B97F4A7C15ull), h.high64};
+    auto id = series_for(m, owner, route, key);
     if (!id.ok()) {
       dead_letter(r, id.error().field, id.error().reason);
       return;
     }
+    series_[*id].placed = service == 0;
     Series& s = series_[*id];
     if (s.last_time != kNoTime && m.time <= s.last_time) {
       dead_letter(r, "time",
@@ -460,6 +486,7 @@ void Shard::push_sample(std::size_t input, const MetricSample& m, const Record& 
       write_series(s, step, static_cast<float>(m.value));
     }
     s.last_time = m.time;
+    }
   }
 }
 
@@ -596,6 +623,7 @@ void Shard::expire_series() {
     s.live = false;
     series_index_.erase(s.key);
     ++series_changes_;
+    if (s.place != 0) place(s.place, signals_[s.signal].service, -1);
     auto& members = signals_[s.signal].members;
     members.erase(std::remove(members.begin(), members.end(), id), members.end());
     free_series_.push_back(id);
@@ -647,6 +675,38 @@ std::vector<SeriesId> Shard::series_of(SignalId id) const {
   std::vector<SeriesId> out;
   for (SeriesId s : signals_[id].members) {
     if (!series_[s].denominator) out.push_back(s);
+  }
+  return out;
+}
+
+void Shard::place(StringId where, StringId service, int delta) {
+  auto& here = placement_[where];
+  for (auto it = here.begin(); it != here.end(); ++it) {
+    if (it->first != service) continue;
+    if (delta > 0) {
+      ++it->second;
+    } else if (--it->second == 0) {
+      here.erase(it);
+    }
+    return;
+  }
+  if (delta > 0) here.push_back({service, 1});
+}
+
+std::vector<StringId> Shard::services_at(StringId where) const {
+  std::vector<StringId> out;
+  if (auto it = placement_.find(where); it != placement_.end()) {
+    for (const auto& [service, series] : it->second) out.push_back(service);
+  }
+  return out;
+}
+
+std::vector<StringId> Shard::places_of(StringId service) const {
+  std::vector<StringId> out;
+  for (const auto& [where, services] : placement_) {
+    for (const auto& entry : services) {
+      if (entry.first == service) out.push_back(where);
+    }
   }
   return out;
 }

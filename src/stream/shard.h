@@ -159,6 +159,10 @@ class Shard {
   double signal_mean(SignalId s, TimeNs from, TimeNs to) const;
   // The final value at the step starting at `step_start` (NaN when missing).
   double signal_value(SignalId s, TimeNs step_start) const;
+  // The services with pods at a place (a node), per the placement label.
+  std::vector<StringId> services_at(StringId place) const;
+  // The places (nodes) where a service's pods run, in no order.
+  std::vector<StringId> places_of(StringId service) const;
   // Live series feeding a signal (denominators of ratios left out).
   std::vector<SeriesId> series_of(SignalId s) const;
   // Whether any does (an error ratio whose failures counter never arrived
@@ -204,8 +208,13 @@ class Shard {
     SeriesKey key;
     SignalId signal = 0;
     StringId pod = 0;
+    // A service's own series: the place its samples name (placement label,
+    // e.g. `node`), 0 for none. Placed signals' series (a node's CPU read for
+    // a service) are marked `placed` and name no place of their own.
+    StringId place = 0;
     std::uint32_t group = 0;   // histograms: the bucket set this `le` belongs to
     bool denominator = false;  // the ratio_of counter of an error ratio
+    bool placed = false;       // read for a service from a place's sample (SignalSpec::placed_by)
     bool live = false;
     bool ring_started = false;
     double le = 0;             // histograms: the bucket's upper bound
@@ -291,6 +300,11 @@ class Shard {
   TimeNs span_generation_start_ = kNoTime;
   std::unordered_map<std::uint64_t, std::uint64_t> call_edges_;
   std::uint64_t series_changes_ = 0;
+  // Where services run: place (a node) -> the services with live series
+  // naming it, each with how many. Worked out from the series (not saved).
+  std::string placement_label_;  // the placed_by of the signals that have one ("" none)
+  absl::flat_hash_map<StringId, std::vector<std::pair<StringId, std::uint32_t>>> placement_;
+  void place(StringId where, StringId service, int delta);
 };
 
 }  // namespace eventlens::stream

@@ -50,6 +50,7 @@ std::uint64_t config_fingerprint(const StreamConfig& c) {
     w.str(s.ratio_of);
     w.f64(s.scale);
     w.f64(s.offset);
+    w.str(s.placed_by);
   }
   const std::string bytes = w.finish();
   return XXH3_64bits(bytes.data(), bytes.size());
@@ -165,10 +166,13 @@ void Shard::save(StateWriter& out) const {
   // the maps became absl::flat_hash_map, same contents. The ring of calls:
   // format version 5. 1112 and 152: the derived metrics' switches, in the
   // fingerprint; their state is the engine's "derived" part. 1120:
-  // series_changes_, a stamp for caches, counted afresh by load.)
-  static_assert(sizeof(Shard) == 1120 && sizeof(StreamConfig) == 152 && sizeof(SignalSpec) == 152,
+  // series_changes_, a stamp for caches, counted afresh by load. 1192, 184
+  // and 80: placement — SignalSpec::placed_by in the fingerprint, a series'
+  // place and placed flag saved (format version 9), the placement map
+  // rebuilt from them by load.)
+  static_assert(sizeof(Shard) == 1192 && sizeof(StreamConfig) == 152 && sizeof(SignalSpec) == 184,
                 "Shard changed: update shard_checkpoint.cc");
-  static_assert(sizeof(Series) == 72 && sizeof(Signal) == 72 && sizeof(SpanGeneration) == 96,
+  static_assert(sizeof(Series) == 80 && sizeof(Signal) == 72 && sizeof(SpanGeneration) == 96,
                 "Shard's series, signals or span generations changed: update shard_checkpoint.cc");
   static_assert(sizeof(ServiceContext) == 192 && sizeof(LogEntry) == 88 && sizeof(SpanEntry) == 120 &&
                     sizeof(EventEntry) == 144 && sizeof(ShardCounters) == 72 && sizeof(WatermarkTracker) == 48,
@@ -231,8 +235,10 @@ void Shard::save(StateWriter& out) const {
     out.u64(s.key.hi);
     out.u32(s.signal);
     out.u32(s.pod);
+    out.u32(s.place);
     out.u32(s.group);
     out.boolean(s.denominator);
+    out.boolean(s.placed);
     out.boolean(s.live);
     out.boolean(s.ring_started);
     out.f64(s.le);
@@ -378,7 +384,7 @@ Status Shard::load(StateReader& in) {
 
   ring_pool_.resize(in.count(4));
   for (float& v : ring_pool_) v = in.f32();
-  const std::size_t series_count = in.count(8 + 8 + 4 * 3 + 3 + 8 * 4 + 4);
+  const std::size_t series_count = in.count(8 + 8 + 4 * 4 + 4 + 8 * 4 + 4);
   series_.resize(series_count);
   for (Series& s : series_) {
     if (!in.ok()) break;
@@ -387,8 +393,10 @@ Status Shard::load(StateReader& in) {
     s.signal = in.u32();
     if (s.signal >= signals_.size()) in.fail("corrupt: a series' signal out of range");
     s.pod = check_string(in.u32());
+    s.place = check_string(in.u32());
     s.group = in.u32();
     s.denominator = in.boolean();
+    s.placed = in.boolean();
     s.live = in.boolean();
     s.ring_started = in.boolean();
     s.le = in.f64();
@@ -414,6 +422,11 @@ Status Shard::load(StateReader& in) {
     if (id >= series_.size()) in.fail("corrupt: series index entry out of range");
     series_index_.emplace(key, id);
     ++series_changes_;
+  }
+  // Where services run follows from their live series.
+  placement_.clear();
+  for (const Series& s : series_) {
+    if (s.live && s.place != 0 && s.signal < signals_.size()) place(s.place, signals_[s.signal].service, +1);
   }
   for (const Signal& sig : signals_) {
     for (SeriesId m : sig.members) {

@@ -246,6 +246,16 @@ TEST(EngineConfig, AnEmptyRoleListSwitchesTheRoleOff) {
   EXPECT_EQ(c.stream.signals.size(), d.stream.signals.size() - 2);
 }
 
+TEST(EngineConfig, ASignalOfAPlaceNamesItsLabel) {
+  const Config d = default_config();
+  const auto node_cpu = signals_of(d, "node_cpu");
+  ASSERT_EQ(node_cpu.size(), 1u);
+  EXPECT_EQ(node_cpu[0].placed_by, "node");
+  const Config c = parse_ok("roles:\n  node_cpu:\n    - {metric: host_cpu_seconds_total, kind: counter, placed_by: host}\n");
+  ASSERT_EQ(signals_of(c, "node_cpu").size(), 1u);
+  EXPECT_EQ(signals_of(c, "node_cpu")[0].placed_by, "host");
+}
+
 TEST(EngineConfig, CustomRolesAreAdded) {
   const Config d = default_config();
   const Config c = parse_ok(R"(

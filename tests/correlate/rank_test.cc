@@ -330,6 +330,62 @@ TEST(RankEvents, APodEvictedFromANodeThatJustFailedIsItsConsequence) {
   }
 }
 
+// Noisy neighbours: "web" calls "db", one pod each, both on node "n1". From a
+// minute before kStart n1's CPU climbs to three times its level; db's
+// latency rises from 45 s before kStart, web's from kStart; neither gets
+// more requests. With `db_hog`, it is db's own CPU that climbs with the
+// node's (db is the hog: its own trouble); without, nothing of ours used it
+// (a neighbour we do not watch).
+std::vector<Cause> rank_on_a_busy_node(bool db_hog) {
+  double requests = 0, web_cpu = 0, db_cpu = 0, node_cpu = 0;
+  return rank_fed_incident("web", "db", [&](int s, int step, auto push) {
+    const int i = step + 1000;
+    const bool busy = s >= -60;
+    requests += 1500;
+    web_cpu += 15 * 0.4;
+    db_cpu += 15 * (db_hog && busy ? 2.4 : 0.4);
+    node_cpu += 15 * ((busy ? 3.0 : 1.0) + 0.01 * noise(i));
+    push("http_request_duration_seconds", {{"quantile", "0.95"}, {"service", "web"}},
+         (s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i));
+    push("http_request_duration_seconds", {{"quantile", "0.95"}, {"service", "db"}},
+         (s >= -45 ? 0.05 : 0.01) + 0.0005 * noise(i + 3));
+    push("http_requests_total", {{"service", "web"}}, requests);
+    push("http_requests_total", {{"service", "db"}}, requests);
+    push("container_cpu_usage_seconds_total", {{"node", "n1"}, {"pod", "web-1"}, {"service", "web"}}, web_cpu);
+    push("container_cpu_usage_seconds_total", {{"node", "n1"}, {"pod", "db-1"}, {"service", "db"}}, db_cpu);
+    push("node_cpu_usage_seconds_total", {{"node", "n1"}}, node_cpu);
+  });
+}
+
+TEST(RankServices, ContentionOnItsNodeMakesTheIncidentsOwnServiceTheOrigin) {
+  const std::vector<Cause> causes = rank_on_a_busy_node(false);
+  ASSERT_GE(causes.size(), 2u);
+  EXPECT_EQ(causes.front().service, "web");
+  EXPECT_EQ(part(causes.front(), "origin"), 1.0);
+  for (const Cause& c : causes) {
+    for (const auto& r : c.reasons) {
+      if (r.name != "origin") continue;
+      if (c.service == "web") {
+        EXPECT_NE(r.sentence.find("contention where it runs"), std::string::npos) << r.sentence;
+      }
+      if (c.service == "db") {
+        EXPECT_NE(r.sentence.find("runs on n1 with web"), std::string::npos) << r.sentence;
+      }
+    }
+  }
+}
+
+TEST(RankServices, ANodeBusyWithOurOwnServicesWorkIsNoNeighboursContention) {
+  const std::vector<Cause> causes = rank_on_a_busy_node(true);
+  ASSERT_GE(causes.size(), 2u);
+  EXPECT_EQ(causes.front().service, "db") << "db's own CPU rose: it is the origin, web its victim";
+  for (const Cause& c : causes) {
+    if (c.service == "web") {
+      EXPECT_LT(part(c, "origin"), 0.5);
+    }
+  }
+}
+
 // A leaking "pay": killed for memory 15.5 min before its latency incident,
 // scaled down 9 min before it, its memory climbing again from a few seconds
 // after the scale-down. Both events have a harmful record; the scale-down's

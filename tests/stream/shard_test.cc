@@ -1,4 +1,5 @@
 #include "stream/shard.h"
+#include "stream/state_io.h"
 
 #include <gtest/gtest.h>
 
@@ -232,6 +233,56 @@ TEST(Shard, SeriesThatStopReportingExpire) {
   for (int k = 1; k < 60; ++k) shard.push(in, sample("lat", {{"pod", "new"}, {"service", "web"}}, t + k * 15 * kSecond, 1));
   EXPECT_EQ(shard.live_series(), 1u);
   EXPECT_EQ(shard.counters().series_expired, 1u);
+}
+
+// A node's CPU (no service label) is read for each service with pods on
+// that node, as the services' own series say; when a service's pods leave
+// the node (their series expire), it no longer is.
+TEST(Shard, APlacesSamplesAreReadForTheServicesWithPodsThere) {
+  Recorder obs;
+  SignalSpec node_cpu = spec("node_cpu", "node_cpu", SeriesKind::gauge, Aggregate::sum);
+  node_cpu.placed_by = "node";
+  auto c = config_with({spec("cpu", "pod_cpu", SeriesKind::gauge, Aggregate::sum), node_cpu});
+  c.series_ttl = 5 * 60 * kSecond;
+  c.series_window = 2 * 60 * kSecond;
+  Shard shard(c, obs);
+  const auto in = shard.add_input();
+  const TimeNs t = step_start();
+  for (int k = 0; k < 40; ++k) {
+    const TimeNs at = t + k * 15 * kSecond;
+    shard.push(in, sample("pod_cpu", {{"node", "n1"}, {"pod", "web-1"}, {"service", "web"}}, at, 0.5));
+    // db's pod on n1 stops reporting after 2 minutes: it moved to n2.
+    if (k < 8) shard.push(in, sample("pod_cpu", {{"node", "n1"}, {"pod", "db-1"}, {"service", "db"}}, at, 0.2));
+    shard.push(in, sample("pod_cpu", {{"node", "n2"}, {"pod", "db-2"}, {"service", "db"}}, at, 0.2));
+    shard.push(in, sample("node_cpu", {{"node", "n1"}}, at, k < 30 ? 1.0 : 3.0));
+    shard.push(in, sample("node_cpu", {{"node", "n2"}}, at, 2.0));
+  }
+  shard.flush();
+  auto node_cpu_of = [&](const std::string& service, TimeNs at) {
+    const StringId id = shard.strings().find(service);
+    for (SignalId sig : shard.context(id)->signals) {
+      if (shard.spec(sig).role == "node_cpu") return shard.signal_value(sig, at);
+    }
+    return std::nan("");
+  };
+  EXPECT_DOUBLE_EQ(node_cpu_of("web", t + 10 * 15 * kSecond), 1.0);
+  EXPECT_DOUBLE_EQ(node_cpu_of("web", t + 35 * 15 * kSecond), 3.0) << "its node's CPU rose";
+  EXPECT_DOUBLE_EQ(node_cpu_of("db", t + 2 * 15 * kSecond), 3.0) << "n1 + n2 while on both";
+  EXPECT_DOUBLE_EQ(node_cpu_of("db", t + 35 * 15 * kSecond), 2.0) << "n2 only, once its pod left n1";
+  const auto n1 = shard.strings().find("n1");
+  ASSERT_NE(n1, 0u);
+  EXPECT_EQ(shard.services_at(n1), std::vector<StringId>{shard.strings().find("web")});
+  EXPECT_EQ(shard.places_of(shard.strings().find("db")), std::vector<StringId>{shard.strings().find("n2")});
+  // Where services run follows from the series a checkpoint restores.
+  StateWriter w;
+  shard.save(w);
+  const std::string bytes = w.finish();
+  Shard restored(c, obs);
+  restored.add_input();
+  StateReader r(bytes, "shard");
+  ASSERT_TRUE(restored.load(r).ok());
+  EXPECT_EQ(restored.services_at(n1), shard.services_at(n1));
+  EXPECT_EQ(restored.places_of(shard.strings().find("db")), shard.places_of(shard.strings().find("db")));
 }
 
 TEST(Shard, LearnsCallEdgesFromSpansInEitherArrivalOrder) {
