@@ -45,6 +45,11 @@ struct SignalSpec {
   // ratio (offset 1, scale -0.01).
   double scale = 1.0;
   double offset = 0.0;
+  // Set for what a place measures rather than a service (a node's CPU):
+  // the label naming the place (`node`). A sample without a service label
+  // is read as a signal of every service with pods there — the services
+  // whose own series carry that label with the same value.
+  std::string placed_by;
 };
 
 struct StreamConfig {
