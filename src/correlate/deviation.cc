@@ -48,14 +48,18 @@ const DetectionSpec* detection_for(const Config& config, std::string_view role) 
 }
 
 bool speaks_for_its_service(const stream::Shard& shard, stream::SignalId signal) {
-  const std::string_view metric_role = metric_role_of(shard.spec(signal).role);
+  return would_speak(shard, shard.service_of(signal), shard.spec(signal).role);
+}
+
+bool would_speak(const stream::Shard& shard, stream::StringId service, std::string_view derived_role) {
+  const std::string_view metric_role = metric_role_of(derived_role);
   if (metric_role.empty()) return true;
-  const int own = preference(shard.spec(signal).role);
-  const stream::ServiceContext* ctx = shard.context(shard.service_of(signal));
+  const int own = preference(derived_role);
+  const stream::ServiceContext* ctx = shard.context(service);
   if (ctx == nullptr) return true;
   for (stream::SignalId other : ctx->signals) {
     const std::string& role = shard.spec(other).role;
-    if (other == signal || preference(role) >= own) continue;
+    if (preference(role) >= own) continue;
     const std::string_view other_metric_role = metric_role_of(role).empty() ? std::string_view(role) : metric_role_of(role);
     // An error ratio whose failures counter never arrived (only its
     // requests did) reads 0 throughout: the service does not export it.

@@ -85,6 +85,8 @@ std::string_view metric_role_of(std::string_view role);
 // lines), and is noisier for it; counted twice, one fault would look like
 // two signals going wrong (docs/engine.md, "Signals from traces and logs").
 bool speaks_for_its_service(const stream::Shard& shard, stream::SignalId signal);
+// The same for a signal of `derived_role` that `service` may not have yet.
+bool would_speak(const stream::Shard& shard, stream::StringId service, std::string_view derived_role);
 
 // How signals of `role` are watched: its own detection, else (a derived
 // stand-in) that of the metric role it stands in for; nullptr when neither

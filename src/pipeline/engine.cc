@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "correlate/deviation.h"
 #include "stream/state_io.h"
 
 namespace eventlens::pipeline {
@@ -15,6 +16,18 @@ Engine::Engine(correlate::Config config, correlate::ResultSink& sink, bool emit_
       derived_(correlator_.config().stream.derived, correlator_.config().stream.step,
                correlator_.config().stream.series_ttl) {
   correlator_.attach(shard_);
+  // A derived metric is written only while the signal reading it would
+  // speak for its service (correlate/deviation.h, would_speak).
+  derived_.set_needed([this](const std::string& service, std::string_view metric) {
+    const stream::StringId id = shard_.strings().find(service);
+    if (id == 0) return true;
+    for (const stream::SignalSpec& spec : correlator_.config().stream.signals) {
+      if ((spec.metric == metric || spec.ratio_of == metric) && correlate::would_speak(shard_, id, spec.role)) {
+        return true;
+      }
+    }
+    return false;
+  });
 }
 
 void Engine::push(std::size_t input, const Record& record) {

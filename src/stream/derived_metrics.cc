@@ -112,11 +112,16 @@ void DerivedMetrics::emit(TimeNs at, std::vector<MetricSample>& out) {
     out.push_back(std::move(m));
   };
   for (const auto& [service, c] : services_) {
+    auto needed = [&](std::string_view metric) { return !needed_ || needed_(service, metric); };
     if (c.spans) {
-      sample(kSpanRequestsTotal, service, static_cast<double>(c.requests));
-      sample(kSpanErrorsTotal, service, static_cast<double>(c.errors));
-      sample(kSpanDurationSum, service, c.durations.sum);
-      sample(kSpanDurationCount, service, static_cast<double>(c.durations.count));
+      // The requests are what the error ratio divides by: written with it.
+      const bool errors = needed(kSpanErrorsTotal);
+      if (errors || needed(kSpanRequestsTotal)) sample(kSpanRequestsTotal, service, static_cast<double>(c.requests));
+      if (errors) sample(kSpanErrorsTotal, service, static_cast<double>(c.errors));
+      if (needed(kSpanDurationSum)) {
+        sample(kSpanDurationSum, service, c.durations.sum);
+        sample(kSpanDurationCount, service, static_cast<double>(c.durations.count));
+      }
     }
     if (c.calls_seen) {
       sample(kCallErrorsTotal, service, static_cast<double>(c.call_errors));
@@ -124,8 +129,8 @@ void DerivedMetrics::emit(TimeNs at, std::vector<MetricSample>& out) {
       sample(kCallDurationCount, service, static_cast<double>(c.calls.count));
     }
     if (c.logs) {
-      sample(kLogErrorsTotal, service, static_cast<double>(c.log_errors));
-      sample(kLogWarningsTotal, service, static_cast<double>(c.log_warnings));
+      if (needed(kLogErrorsTotal)) sample(kLogErrorsTotal, service, static_cast<double>(c.log_errors));
+      if (needed(kLogWarningsTotal)) sample(kLogWarningsTotal, service, static_cast<double>(c.log_warnings));
     }
   }
 }

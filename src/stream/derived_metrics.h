@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -52,6 +53,15 @@ class DerivedMetrics {
   DerivedMetrics(StreamConfig::Derived config, TimeNs step, TimeNs ttl) : config_(config), step_(step), ttl_(ttl) {}
 
   bool enabled() const { return config_.spans || config_.logs; }
+
+  // Which of its metrics a service needs written (its name, the metric's
+  // name): a derived signal that would not speak for its service (it exports
+  // the metric the signal stands in for) costs the shard a series and a
+  // signal for nothing. Counting goes on regardless, so a metric needed
+  // again resumes with its totals. Unset: every one is written.
+  void set_needed(std::function<bool(const std::string& service, std::string_view metric)> needed) {
+    needed_ = std::move(needed);
+  }
 
   // Counts what `record` says (spans, logs); then, when its time has passed
   // the next step boundary, appends the counters' samples stamped at that
@@ -99,6 +109,7 @@ class DerivedMetrics {
   void expire(TimeNs now);
 
   StreamConfig::Derived config_;
+  std::function<bool(const std::string&, std::string_view)> needed_;
   TimeNs step_;
   TimeNs ttl_;
   TimeNs next_tick_ = 0;  // 0: no record yet
