@@ -131,6 +131,33 @@ TEST(DerivedMetrics, SwitchedOffFamiliesWriteNothing) {
   EXPECT_TRUE(out.empty());
 }
 
+TEST(DerivedMetrics, OnlyTheMetricsItsServiceNeedsAreWrittenAndTheCountsGoOn) {
+  DerivedMetrics d(both(), kStep, 15 * 60 * kSecond);
+  bool web_exports_errors = true;  // web's own error counter: its span errors are not needed
+  d.set_needed([&](const std::string& service, std::string_view metric) {
+    return !(service == "web" && web_exports_errors &&
+             (metric == kSpanErrorsTotal || metric == kLogErrorsTotal || metric == kLogWarningsTotal));
+  });
+  std::vector<MetricSample> out;
+  d.observe(Record(test::metric_sample("m", {{"service", "web"}}, kT0, 1)), out);
+  d.observe(Record(span("web", SpanKind::server, "a", "", kT0 + kSecond, 0.003, SpanStatus::error)), out);
+  d.observe(Record(log("web", Severity::error, kT0 + kSecond)), out);
+  d.observe(Record(test::metric_sample("m", {{"service", "web"}}, kT0 + kStep + kSecond, 1)), out);
+  auto s = by_series(out);
+  EXPECT_EQ(s.count("eventlens_span_errors_total{service=web,}"), 0u);
+  EXPECT_EQ(s.count("eventlens_log_errors_total{service=web,}"), 0u);
+  EXPECT_EQ(s.at("eventlens_span_requests_total{service=web,}"), 1) << "still read as span_throughput";
+  EXPECT_EQ(s.at("eventlens_span_duration_seconds_count{service=web,}"), 1);
+  // Its error counter gone, the span errors are needed again, with every
+  // failure counted meanwhile.
+  web_exports_errors = false;
+  d.observe(Record(span("web", SpanKind::server, "b", "", kT0 + kStep + 2 * kSecond, 0.003, SpanStatus::error)), out);
+  d.observe(Record(test::metric_sample("m", {{"service", "web"}}, kT0 + 2 * kStep + kSecond, 1)), out);
+  s = by_series(out);
+  EXPECT_EQ(s.at("eventlens_span_errors_total{service=web,}"), 2);
+  EXPECT_EQ(s.at("eventlens_log_errors_total{service=web,}"), 1);
+}
+
 TEST(DerivedMetrics, ARestoredStateWritesTheSameSamples) {
   std::vector<Record> records;
   records.push_back(Record(test::metric_sample("m", {{"service", "web"}}, kT0, 1)));
