@@ -112,7 +112,8 @@ void DerivedMetrics::emit(TimeNs at, std::vector<MetricSample>& out) {
     out.push_back(std::move(m));
   };
   for (const auto& [service, c] : services_) {
-    auto needed = [&](std::string_view metric) { return !needed_ || needed_(service, metric); };
+    const std::string& name = service;  // clang 14 cannot capture a structured binding
+    auto needed = [&](std::string_view metric) { return !needed_ || needed_(name, metric); };
     if (c.spans) {
       // The requests are what the error ratio divides by: written with it.
       const bool errors = needed(kSpanErrorsTotal);
