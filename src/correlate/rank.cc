@@ -131,7 +131,8 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     }
     services.emplace(c.name, std::move(c));
   }
-  for (auto& [name, c] : services) {
+  for (auto& entry : services) {
+    ServiceCandidate& c = entry.second;  // a plain reference: lambdas below capture it (clang 14)
     if (!c.deviation.deviated) continue;
     const ServiceDeviation& d = c.deviation;
     // A cause shows shortly before its symptom; a deviation long before the
