@@ -153,9 +153,10 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     // Where its pods run went wrong with it (its nodes' CPU rose before its
     // deviation, or within a step) while no more requests came: contention
     // from a neighbour slows a service where it runs, whatever its
-    // dependencies (on the same node, they slow too) do. A node's CPU that rose because a service of ours there used more
-    // (its own CPU rose with it: a hog, a surge) or changed (a deploy's or a
-    // scaling's pods starting) is that service's doing, not a neighbour's.
+    // dependencies (on the same node, they slow too) do. A node's CPU that
+    // rose because a service of ours there used more (its own CPU rose with
+    // it: a hog, a surge) or changed (a deploy's or a scaling's pods
+    // starting) is that service's doing, not a neighbour's.
     auto explained_by_ours = [&](const ServiceDeviation::SignalOnset& p) {
       for (stream::StringId place : shard.places_of(c.id)) {
         for (stream::StringId other : shard.services_at(place)) {
