@@ -68,6 +68,23 @@ constexpr TimeNs kNodeChurn = 3 * 60 * stream::kSecond;
 // (an autoscaler stepping up, a rollout's pods scheduled).
 constexpr TimeNs kBurstGap = 5 * 60 * stream::kSecond;
 
+// How many steps trouble takes to show in a caller, per call: a slow or
+// failing dependency shows in its callers' next scrape or the one after.
+constexpr TimeNs kPropagationSteps = 2;
+
+// Returns the time of the latest change event (category change: a deploy, a
+// rollback, a config change) of `service` in [from, to], or kNoTime.
+TimeNs latest_change(const stream::Shard& shard, stream::StringId service, TimeNs from, TimeNs to) {
+  const stream::ServiceContext* context = shard.context(service);
+  if (context == nullptr) return stream::kNoTime;
+  for (std::size_t i = context->events.size(); i-- > 0;) {
+    const stream::EventEntry& e = context->events[i];
+    if (e.time < from) break;
+    if (e.time <= to && e.category == Category::change) return e.time;
+  }
+  return stream::kNoTime;
+}
+
 double graph_part(int distance, bool graph_known) {
   if (distance >= 0) return 1.0 / (1.0 + distance);
   return graph_known ? 0.1 : 0.5;  // not connected / no graph to tell
@@ -219,6 +236,14 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     // Dependencies of dependencies count too: a slow database shows in its
     // callers' callers, sometimes before it shows in its direct callers.
     const TimeNs related = config.cause_lookback / 3;
+    // The newest trigger explains a deviation: when the service itself
+    // changed (a deploy, a config change) after a dependency's trouble began
+    // and its own deviation followed the change rather than that trouble
+    // (trouble shows in callers within a step or two), the change is what it
+    // answers to, and the older trouble of its dependencies does not make it
+    // a victim. Among overlapping faults, an ongoing one (a leak, a slow
+    // dependency) would otherwise claim every fresh fault of its callers.
+    const TimeNs own_change = latest_change(shard, c.id, closest->onset - related, closest->onset + step);
     std::size_t clear = 0, known = 0;
     for (const auto& [other, hops] : in.graph.neighbourhood(name, kDependencyDepth)) {
       if (hops == 0 || in.graph.distance_down(name, other) < 1) continue;
@@ -227,8 +252,12 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       ++known;
       const ServiceDeviation& cd = it->second.deviation;
       const bool passed_on_load = d.load_up && cd.load_up;
-      const TimeNs reach = related * in.graph.distance_down(name, other);
-      if (!cd.trouble_between(closest->onset - reach, closest->onset + step) || passed_on_load) ++clear;
+      const int down = in.graph.distance_down(name, other);
+      TimeNs since = closest->onset - related * down;
+      if (own_change != stream::kNoTime) {
+        since = std::max(since, std::min(own_change - step, closest->onset - kPropagationSteps * down * step));
+      }
+      if (!cd.trouble_between(since, closest->onset + step) || passed_on_load) ++clear;
     }
     // Less traffic is not a fault of its own when a caller went wrong first:
     // the caller stopped sending.

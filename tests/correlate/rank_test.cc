@@ -121,6 +121,52 @@ TEST(RankServices, ACallerWhoseDependencyWentWrongFirstIsAVictim) {
   }
 }
 
+// Overlapping faults: db (which web calls) has been slow since
+// `db_slow_from` s before kStart and stays slow; web's config changes
+// `change_at` s before kStart; web's own p95 is ten times its level from
+// kStart on, and normal before.
+std::vector<Cause> rank_change_over_a_slow_dependency(int db_slow_from, int change_at) {
+  Event change;
+  change.id = "ev-change-web";
+  change.type = "config_changed";
+  change.category = Category::change;
+  change.service = "web";
+  change.time = kStart + change_at * kSecond;
+  return rank_caller_incident("web", "db", [&](int s, int i) {
+    return PairStep{(s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i),
+                    (s >= db_slow_from ? 0.2 : 0.01) + 0.0005 * noise(i + 3), 100 + 2 * noise(i + 7),
+                    100 + 2 * noise(i + 5)};
+  }, {change});
+}
+
+// db went wrong 200 s before kStart, web changed 20 s before it and only
+// then went wrong: web's deviation answers to its own change (the newest
+// trigger), not to db's older trouble, which would have shown in web within
+// a step or two.
+TEST(RankEvents, AServicesOwnChangeAfterItsDependencysTroubleBeganIsTheNewestTrigger) {
+  const std::vector<Cause> causes = rank_change_over_a_slow_dependency(-200, -20);
+  ASSERT_GE(causes.size(), 2u);
+  EXPECT_EQ(causes.front().event_id, "ev-change-web");
+  for (const Cause& c : causes) {
+    if (c.kind == "service" && c.service == "web") {
+      EXPECT_EQ(part(c, "origin"), 1.0);
+    }
+  }
+}
+
+// The same change, but db went wrong after it (and web after db): db's
+// trouble is the newer one, and web remains its victim.
+TEST(RankEvents, ADependencysTroubleAfterTheChangeStillMakesTheServiceAVictim) {
+  const std::vector<Cause> causes = rank_change_over_a_slow_dependency(-60, -200);
+  ASSERT_GE(causes.size(), 2u);
+  EXPECT_NE(causes.front().event_id, "ev-change-web");
+  for (const Cause& c : causes) {
+    if (c.kind == "service" && c.service == "web") {
+      EXPECT_LT(part(c, "origin"), 0.5);
+    }
+  }
+}
+
 // A pass-through node: "gateway" fronts "api" alone, and its latency and
 // traffic mirror api's (a load balancer, a sidecar). From kStart api's p95
 // is ten times what it was and the gateway's follows in the same step, a
