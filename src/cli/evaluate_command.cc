@@ -70,6 +70,11 @@ void write_json(const Truth& truth, const Evaluation& ev, std::string& out) {
   nullable("rca_top1_unconfident", ev.rca_top1_unconfident.value());
   count("rca_unconfident_n", ev.rca_top1_unconfident.n);
   count("rca_top1_unconfident_hits", ev.rca_top1_unconfident.hits);
+  count("shared_symptoms", ev.shared_symptoms);
+  nullable("rca_top1_any_cause", ev.rca_top1_any_cause.value());
+  count("rca_top1_any_cause_hits", ev.rca_top1_any_cause.hits);
+  nullable("rca_top1_bound", ev.rca_top1_bound.value());
+  count("rca_top1_bound_hits", ev.rca_top1_bound.hits);
   nullable("false_incidents_per_hour", ev.false_incidents_per_hour);
   count("engine_incidents", ev.engine_incidents);
   count("false_incidents", ev.false_incidents.size());
@@ -158,6 +163,11 @@ void write_table(const Truth& truth, const Evaluation& ev, std::string& out) {
       of(ev.rca_top1_confident.hits, ev.rca_top1_confident.n, "named with confidence"));
   row("rca_top1_unconfident", ev.rca_top1_unconfident.value(),
       of(ev.rca_top1_unconfident.hits, ev.rca_top1_unconfident.n, "no confident cause"));
+  row("rca_top1_any_cause", ev.rca_top1_any_cause.value(),
+      of(ev.rca_top1_any_cause.hits, ev.rca_top1_any_cause.n, "naming a root of their symptom") + ", " +
+          std::to_string(ev.shared_symptoms) + " sharing it with another fault");
+  row("rca_top1_bound", ev.rca_top1_bound.value(),
+      of(ev.rca_top1_bound.hits, ev.rca_top1_bound.n, "at most, one incident per symptom"));
   row("false_incidents_per_hour", ev.false_incidents_per_hour,
       of(ev.false_incidents.size(), ev.engine_incidents, "engine incidents"));
   if (ev.problems_scored) {

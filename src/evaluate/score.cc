@@ -109,7 +109,63 @@ bool root_cause_in_top(const RootCause& root, const std::vector<EngineCause>& ca
   return false;
 }
 
+bool same_symptom(const IncidentTruth& a, const IncidentTruth& b) {
+  return a.service == b.service && a.signal == b.signal &&
+         (a.start > b.start ? a.start - b.start : b.start - a.start) <= kSharedSymptom;
+}
+
+bool same_root(const RootCause& a, const RootCause& b) {
+  return a.kind == b.kind && (a.kind == "event" ? a.event_id == b.event_id : a.service == b.service);
+}
+
+// The truth incidents grouped into symptoms (same_symptom, transitively);
+// each group's indices in order.
+std::vector<std::vector<std::size_t>> symptoms_of(const std::vector<IncidentTruth>& incidents) {
+  std::vector<std::vector<std::size_t>> groups;
+  std::vector<bool> grouped(incidents.size(), false);
+  for (std::size_t i = 0; i < incidents.size(); ++i) {
+    if (grouped[i]) continue;
+    grouped[i] = true;
+    std::vector<std::size_t> group{i};
+    for (std::size_t k = 0; k < group.size(); ++k) {
+      for (std::size_t j = i + 1; j < incidents.size(); ++j) {
+        if (!grouped[j] && same_symptom(incidents[group[k]], incidents[j])) {
+          grouped[j] = true;
+          group.push_back(j);
+        }
+      }
+    }
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+void score_shared_symptoms(const Truth& truth, const EngineResults& results, Evaluation& ev) {
+  for (const auto& group : symptoms_of(truth.incidents)) {
+    std::size_t most = 0;
+    for (std::size_t i : group) {
+      const IncidentTruth& t = truth.incidents[i];
+      std::size_t same = 0;
+      bool shared = false, any_hit = false;
+      const EngineIncident* matched = matching_incident(t, results.incidents, truth.end);
+      for (std::size_t j : group) {
+        const IncidentTruth& u = truth.incidents[j];
+        same += same_root(t.root_cause, u.root_cause);
+        shared = shared || u.cause != t.cause;
+        any_hit = any_hit || (matched != nullptr && root_cause_in_top(u.root_cause, matched->causes, 1));
+      }
+      most = std::max(most, same);
+      ev.shared_symptoms += shared;
+      ++ev.rca_top1_any_cause.n;
+      ev.rca_top1_any_cause.hits += any_hit;
+    }
+    ev.rca_top1_bound.n += group.size();
+    ev.rca_top1_bound.hits += most;
+  }
+}
+
 void score_incidents(const Truth& truth, const EngineResults& results, Evaluation& ev) {
+  score_shared_symptoms(truth, results, ev);
   for (const auto& t : truth.incidents) {
     ++ev.rca_top1.n;
     ++ev.rca_top3.n;

@@ -17,6 +17,9 @@ namespace eventlens::evaluate {
 // about it: detectors need some seconds of evidence to open an incident and
 // some quiet ones to close it.
 constexpr TimeNs kIncidentSlack = 120 * kNanosPerSecond;
+// Truth incidents of one service and signal whose starts lie this close are
+// one symptom (the twins see a deviation's start to the second).
+constexpr TimeNs kSharedSymptom = 60 * kNanosPerSecond;
 
 
 // hits of n; null when there was nothing to score.
@@ -70,6 +73,18 @@ struct Evaluation {
   // with confidence (truth incidents with a matched incident that says).
   Fraction rca_top1_confident;
   Fraction rca_top1_unconfident;
+  // Overlapping faults: a symptom (one service's signal going wrong) that
+  // the twins of several faults each saw is listed once per fault, each
+  // with its own root cause, and one engine incident can name only one of
+  // them first. `shared_symptoms`: the truth incidents whose symptom another
+  // fault's truth incident shares (same service and signal, starts within
+  // kSharedSymptom). `rca_top1_any_cause`: rca_top1 where naming the root
+  // cause of any truth incident of the same symptom counts. `rca_top1_bound`:
+  // the most rca_top1 can reach, one engine incident per symptom naming the
+  // root most of its truth incidents share (hits = that many).
+  std::size_t shared_symptoms = 0;
+  Fraction rca_top1_any_cause;
+  Fraction rca_top1_bound;
   std::size_t engine_incidents = 0;
   std::vector<const EngineIncident*> false_incidents;
   std::optional<double> false_incidents_per_hour;

@@ -421,6 +421,37 @@ TEST(EvaluateCommand, FirstCausesAreScoredApartByWhetherTheyWereNamedWithConfide
   EXPECT_NE(bad.err.find("confidence.confident: not true or false"), std::string::npos) << bad.err;
 }
 
+// Three overlapping faults (a deploy of db, a slow inventory, a deploy of
+// payment) each showed, in their twins, as checkout's latency from minute 10
+// (one symptom, three truth incidents: two share the db deploy's root); a
+// fourth truth incident, on payment from minute 12, is a symptom of its own.
+// The one engine incident on checkout names db's deploy first.
+TEST(EvaluateCommand, ASymptomSeveralFaultsShareCountsAnyOfTheirRootsAndBoundsTopOne) {
+  Case c{case_dir()};
+  c.truth.incidents =
+      "[" + incident_truth("t-db", "checkout", 10 * kMinute, 20 * kMinute, event_root("db", "ev-db"), "cause-0") +
+      "," + incident_truth("t-db-again", "checkout", 10 * kMinute + 30, 20 * kMinute, event_root("db", "ev-db"), "cause-3") +
+      "," + incident_truth("t-inventory", "checkout", 10 * kMinute + 40, 20 * kMinute, service_root("inventory"), "cause-1") +
+      "," + incident_truth("t-payment", "payment", 12 * kMinute, 20 * kMinute, event_root("payment", "ev-pay"), "cause-2") +
+      "]";
+  c.incidents = engine_incident("i-checkout", "checkout", 10 * kMinute, at(20 * kMinute),
+                                "[" + event_cause(1, "db", "ev-db") + "," + service_cause(2, "inventory") + "]") +
+                engine_incident("i-payment", "payment", 12 * kMinute, at(20 * kMinute),
+                                "[" + service_cause(1, "checkout") + "]");
+  const CommandResult r = c.evaluate();
+  ASSERT_EQ(r.status, 0) << r.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(r.out);
+  EXPECT_EQ(int64_t(doc["rca_top1_hits"]), 2) << "the db deploy's two truth incidents";
+  EXPECT_EQ(int64_t(doc["shared_symptoms"]), 3);
+  EXPECT_EQ(int64_t(doc["rca_top1_any_cause_hits"]), 3) << "inventory's too: db's deploy is a root of its symptom";
+  EXPECT_EQ(int64_t(doc["rca_top1_bound_hits"]), 3) << "one of checkout's roots first, and payment's";
+  EXPECT_DOUBLE_EQ(double(doc["rca_top1_bound"]), 0.75);
+  const CommandResult table = c.evaluate("");
+  EXPECT_NE(table.out.find("3 of 4 naming a root of their symptom, 3 sharing it with another fault"), std::string::npos)
+      << table.out;
+}
+
 TEST(EvaluateCommand, MalformedInputsExitTwoNamingTheFileAndField) {
   const auto expect_refused = [](const Case& c, const std::string& file, const std::string& field) {
     const CommandResult r = c.evaluate();

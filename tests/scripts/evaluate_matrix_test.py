@@ -41,10 +41,11 @@ else:
 
 
 def evaluation(hours=3.0, scaling=(0, 0), oom=(0, 0), prov=(), incidents=(0, 0, 0), engine=0, false=0,
-               problems=None):
+               problems=None, shared=None):
     """An `eventlens evaluate --json` object; pairs and triples are (hits..., n);
     problems: (problems over causes, causes, pure, attributed), or None for
-    results without problems.jsonl."""
+    results without problems.jsonl; shared: (shared_symptoms, any-cause hits,
+    bound hits), or None for evaluations before shared symptoms."""
     def ratio(hits, n):
         return hits / n if n else None
     errors = sorted(prov)
@@ -65,6 +66,10 @@ def evaluation(hours=3.0, scaling=(0, 0), oom=(0, 0), prov=(), incidents=(0, 0, 
             "problems_per_cause": ratio(*problems[:2]), "problem_purity": ratio(*problems[2:]),
             "problems_over_causes": problems[0], "problem_causes_n": problems[1],
             "problems_pure": problems[2], "problems_attributed_n": problems[3]}),
+        **({} if shared is None else {
+            "shared_symptoms": shared[0], "rca_top1_any_cause": ratio(shared[1], n),
+            "rca_top1_any_cause_hits": shared[1], "rca_top1_bound": ratio(shared[2], n),
+            "rca_top1_bound_hits": shared[2]}),
     }
 
 
@@ -75,10 +80,12 @@ CANNED = {
     # accuracy 37/40 = 0.925, below the target.
     # Problems pooled: 7 over 6 causes (1.167, within 1.2), 5 pure of 6
     # (0.833, below 0.9).
+    # Shared symptoms: 2 of 10 truth incidents; any root of the symptom 10
+    # of 10, at most 9.
     "traffic-surge-1": evaluation(scaling=(10, 10), prov=(0.05, 0.2), incidents=(4, 4, 4), engine=4,
-                                  problems=(5, 4, 3, 4)),
+                                  problems=(5, 4, 3, 4), shared=(0, 4, 4)),
     "traffic-surge-2": evaluation(scaling=(27, 30), prov=(0.01,), incidents=(5, 6, 6), engine=7, false=1,
-                                  problems=(2, 2, 2, 2)),
+                                  problems=(2, 2, 2, 2), shared=(2, 6, 5)),
 }
 
 
@@ -156,6 +163,9 @@ class EvaluateMatrixTest(unittest.TestCase):
         self.assertIn("1.167 pass", lines["overall"])
         self.assertIn(">= 0.95", lines["target"])
         self.assertIn("<= 0.5 steady", lines["target"])
+        self.assertIn("traffic-surge: 2 of 10 truth incidents share their symptom with another fault; rca_top1 0.900, "
+                      "naming any root of the symptom 1.000, at most 0.900", r.stdout)
+        self.assertNotIn("steady:", r.stdout)
         self.assertTrue(os.path.exists(os.path.join(keep, "traffic-surge-2", "evaluation.json")))
 
     def test_all_targets_met_exits_zero(self):
