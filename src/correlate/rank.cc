@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 
 #include "correlate/deviation.h"
@@ -546,6 +547,25 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     if (a.kind != b.kind) return a.kind < b.kind;
     return a.service + a.event_id < b.service + b.event_id;
   });
+  // The first causes name different roots: the best cause of each root (a
+  // service, whether named by itself or by an event on it; a service-less
+  // event by itself), in score order, then the rest in score order. A deploy,
+  // the pod_scheduled of its rollout and the service itself are one answer
+  // told three ways; an operator reading the first three should see three
+  // answers.
+  std::vector<Cause> firsts, seconds;
+  std::vector<std::string> roots;
+  for (Cause& c : causes) {
+    std::string root = c.service.empty() ? "event " + c.event_id : c.service;
+    if (std::find(roots.begin(), roots.end(), root) == roots.end()) {
+      roots.push_back(std::move(root));
+      firsts.push_back(std::move(c));
+    } else {
+      seconds.push_back(std::move(c));
+    }
+  }
+  causes = std::move(firsts);
+  causes.insert(causes.end(), std::make_move_iterator(seconds.begin()), std::make_move_iterator(seconds.end()));
   if (causes.size() > max_causes) causes.resize(max_causes);
   for (std::size_t i = 0; i < causes.size(); ++i) causes[i].rank = static_cast<int>(i + 1);
   return causes;

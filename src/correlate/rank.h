@@ -30,7 +30,9 @@ struct RankInput {
 };
 
 // Returns the causes of an incident on `service` that started at `start`,
-// best first, at most `max_causes`.
+// at most `max_causes`: first the best cause of each root (a service, named
+// by itself or by an event on it; a service-less event), best first, then
+// the others, best first.
 std::vector<Cause> rank_causes(const RankInput& in, const std::string& service, TimeNs start,
                                std::size_t max_causes = 10);
 

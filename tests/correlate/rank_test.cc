@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -163,6 +164,35 @@ TEST(RankEvents, ADependencysTroubleAfterTheChangeStillMakesTheServiceAVictim) {
   for (const Cause& c : causes) {
     if (c.kind == "service" && c.service == "web") {
       EXPECT_LT(part(c, "origin"), 0.5);
+    }
+  }
+}
+
+std::string root_of(const Cause& c) { return c.service.empty() ? "event " + c.event_id : c.service; }
+
+// web's config change, web itself and db: the change and web are one answer
+// (web), told twice; db is another. The first two causes name both answers,
+// then the rest follows; each part in score order.
+TEST(RankCauses, TheFirstCausesNameDifferentRootsEachInScoreOrder) {
+  const std::vector<Cause> causes = rank_change_over_a_slow_dependency(-200, -20);
+  ASSERT_GE(causes.size(), 3u);
+  EXPECT_EQ(causes[0].event_id, "ev-change-web");
+  EXPECT_EQ(causes[1].service, "db");
+  std::vector<std::string> roots;
+  std::size_t firsts = 0;
+  while (firsts < causes.size() &&
+         std::find(roots.begin(), roots.end(), root_of(causes[firsts])) == roots.end()) {
+    roots.push_back(root_of(causes[firsts]));
+    ++firsts;
+  }
+  ASSERT_LT(firsts, causes.size()) << "web's own cause comes after db's";
+  for (std::size_t i = 0; i < causes.size(); ++i) {
+    EXPECT_EQ(causes[i].rank, static_cast<int>(i + 1));
+    if (i + 1 < firsts || (i >= firsts && i + 1 < causes.size())) {
+      EXPECT_GE(causes[i].score, causes[i + 1].score) << "cause " << i;
+    }
+    if (i >= firsts) {
+      EXPECT_NE(std::find(roots.begin(), roots.end(), root_of(causes[i])), roots.end()) << "no new root after the firsts";
     }
   }
 }
