@@ -487,8 +487,9 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       // What the event's own enrichment found: a scale-down judged harmless
       // or a deploy that changed nothing is an unlikely cause.
       const std::string verdict = in.verdict ? in.verdict(first->id) : std::string();
+      bool harm = false;
       if (!verdict.empty()) {
-        const bool harm = verdict == "harmful" || verdict == "regression" || verdict == "memory_exhaustion" ||
+        harm = verdict == "harmful" || verdict == "regression" || verdict == "memory_exhaustion" ||
                           verdict == "cpu_saturation" || verdict == "dependency_failure" || verdict == "unfulfilled";
         const bool harmless = verdict == "effective" || verdict == "ineffective" || verdict == "no_change" ||
                               verdict == "improvement";
@@ -516,7 +517,13 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       // the service; one after it is more likely a reaction and ranks below.
       const bool explains = deviated && first->time <= anchor + step;
       if (explains) {
-        cause.score = kServiceShare * service_score + (1 - kServiceShare) * own;
+        // An event of a kind that rarely causes trouble (a scale-up, a pod
+        // scheduled, a node added or ready: capacity and reactions, prior
+        // below 0.5) is worth no more than its kind's prior unless its own
+        // verdict found harm: close in time to a deviation, it would
+        // otherwise outrank the service whose trouble it only came near.
+        const double counted = type_prior < 0.5 && !harm ? std::min(own, type_prior) : own;
+        cause.score = kServiceShare * service_score + (1 - kServiceShare) * counted;
       } else if (deviated) {
         cause.score = kServiceShare * service_score * 0.5 * own;
       } else {

@@ -197,6 +197,29 @@ TEST(RankCauses, TheFirstCausesNameDifferentRootsEachInScoreOrder) {
   }
 }
 
+// web's latency is ten times its level from kStart on, db stays normal; web
+// scaled up 20 s before (an autoscaler stepping, whatever for). A scale-up
+// rarely causes trouble: close as it is, it does not outrank web's own
+// deviation, which nothing explains.
+TEST(RankEvents, AnEventThatRarelyCausesTroubleDoesNotOutrankTheServiceItCameNear) {
+  Event up;
+  up.id = "ev-up-web";
+  up.type = "scale_up";
+  up.category = Category::scaling;
+  up.service = "web";
+  up.time = kStart - 20 * kSecond;
+  const std::vector<Cause> causes = rank_caller_incident("web", "db", [](int s, int i) {
+    return PairStep{(s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i), 0.01 + 0.0005 * noise(i + 3), 100 + 2 * noise(i + 7),
+                    100 + 2 * noise(i + 5)};
+  }, {up});
+  ASSERT_GE(causes.size(), 2u);
+  EXPECT_EQ(causes.front().kind, "service");
+  EXPECT_EQ(causes.front().service, "web");
+  bool listed = false;
+  for (const Cause& c : causes) listed = listed || c.event_id == "ev-up-web";
+  EXPECT_TRUE(listed) << "the scale-up is still a candidate, below web";
+}
+
 // A pass-through node: "gateway" fronts "api" alone, and its latency and
 // traffic mirror api's (a load balancer, a sidecar). From kStart api's p95
 // is ten times what it was and the gateway's follows in the same step, a
