@@ -97,6 +97,18 @@ std::vector<Cause> rank_web_incident(const std::string& db_trouble) {
   });
 }
 
+// An event of `service` (empty: a node's) `seconds` after kStart.
+Event event_of(const std::string& id, const std::string& type, Category category, const std::string& service,
+               int seconds) {
+  Event e;
+  e.id = id;
+  e.type = type;
+  e.category = category;
+  e.service = service;
+  e.time = kStart + seconds * kSecond;
+  return e;
+}
+
 double part(const Cause& c, const std::string& name) {
   for (const auto& r : c.reasons) {
     if (r.name == name) return r.value;
@@ -127,12 +139,7 @@ TEST(RankServices, ACallerWhoseDependencyWentWrongFirstIsAVictim) {
 // `change_at` s before kStart; web's own p95 is ten times its level from
 // kStart on, and normal before.
 std::vector<Cause> rank_change_over_a_slow_dependency(int db_slow_from, int change_at) {
-  Event change;
-  change.id = "ev-change-web";
-  change.type = "config_changed";
-  change.category = Category::change;
-  change.service = "web";
-  change.time = kStart + change_at * kSecond;
+  const Event change = event_of("ev-change-web", "config_changed", Category::change, "web", change_at);
   return rank_caller_incident("web", "db", [&](int s, int i) {
     return PairStep{(s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i),
                     (s >= db_slow_from ? 0.2 : 0.01) + 0.0005 * noise(i + 3), 100 + 2 * noise(i + 7),
@@ -202,12 +209,7 @@ TEST(RankCauses, TheFirstCausesNameDifferentRootsEachInScoreOrder) {
 // rarely causes trouble: close as it is, it does not outrank web's own
 // deviation, which nothing explains.
 TEST(RankEvents, AnEventThatRarelyCausesTroubleDoesNotOutrankTheServiceItCameNear) {
-  Event up;
-  up.id = "ev-up-web";
-  up.type = "scale_up";
-  up.category = Category::scaling;
-  up.service = "web";
-  up.time = kStart - 20 * kSecond;
+  const Event up = event_of("ev-up-web", "scale_up", Category::scaling, "web", -20);
   const std::vector<Cause> causes = rank_caller_incident("web", "db", [](int s, int i) {
     return PairStep{(s >= 0 ? 0.5 : 0.05) + 0.002 * noise(i), 0.01 + 0.0005 * noise(i + 3), 100 + 2 * noise(i + 7),
                     100 + 2 * noise(i + 5)};
@@ -327,13 +329,7 @@ TEST(RankModalities, AServicesOwnLatencyMetricOutweighsItsSampledSpans) {
 // error ratio rises from kStart.
 std::vector<Cause> rank_release_wave() {
   auto deploy = [](const std::string& service, int s) {
-    Event e;
-    e.id = "ev-deploy-" + service;
-    e.type = "deploy";
-    e.category = Category::change;
-    e.service = service;
-    e.time = kStart + s * kSecond;
-    return e;
+    return event_of("ev-deploy-" + service, "deploy", Category::change, service, s);
   };
   double requests = 0, web_errors = 0, call_errors = 0, call_seconds = 0;
   return rank_fed_incident(
@@ -403,12 +399,8 @@ TEST(RankModalities, OfSeveralReleasesTheOneWhoseCallersCallsFailedRanksFirst) {
 // The eviction, nearer the trouble, is the node failure's consequence: the
 // node event ranks first.
 TEST(RankEvents, APodEvictedFromANodeThatJustFailedIsItsConsequence) {
-  Event node;
-  node.id = "ev-node";
-  node.type = "node_not_ready";
-  node.category = Category::failure;
+  Event node = event_of("ev-node", "node_not_ready", Category::failure, "", -400);
   node.node = "node-1";
-  node.time = kStart - 400 * kSecond;
   Event evicted = node;
   evicted.id = "ev-evicted";
   evicted.type = "evicted";
@@ -495,12 +487,7 @@ std::vector<Cause> rank_leak_incident() {
   stream::Shard shard(config.stream, observer);
   const auto input = shard.add_input();
   const ServiceGraph graph;
-  Event oom;
-  oom.id = "ev-oom";
-  oom.type = "oom_killed";
-  oom.category = Category::failure;
-  oom.service = "pay";
-  oom.time = kStart - 930 * kSecond;
+  const Event oom = event_of("ev-oom", "oom_killed", Category::failure, "pay", -930);
   Event down = oom;
   down.id = "ev-down";
   down.type = "scale_down";
