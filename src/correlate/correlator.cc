@@ -38,30 +38,60 @@ bool failure_or_change_since(const stream::Shard& shard, stream::StringId servic
   return false;
 }
 
-// Whether the service's load (a signal of role `throughput`) rose, at some
-// step from `began` to `t`, to at least kLoadSurge times its level over
-// [from, began): a burst of requests, which a spiky service's latency and
-// errors follow (and outlast by a step or two).
-constexpr double kLoadSurge = 2;
-bool load_surged(const stream::Shard& shard, stream::StringId service, TimeNs from, TimeNs began, TimeNs t,
-                 std::vector<stream::Point>& scratch) {
+// How the service's load (its signals of role `throughput`) stands against
+// its level over [from, began): `peak`, its highest from `began` to `t` (a
+// burst of requests, which a spiky service's latency and errors follow, and
+// outlast by a step or two), and `now`, its highest over [t - recent, t];
+// both as multiples of that level, 0 when unknown. The highest of the
+// service's throughput signals.
+// `surged_for`: how long its latest run of points at kLoadSurge times that
+// level or more (one ending in the last `recent`) has lasted, up to t.
+struct LoadRatios {
+  double peak = 0;
+  double now = 0;
+  TimeNs surged_for = 0;
+};
+LoadRatios load_ratios(const stream::Shard& shard, stream::StringId service, TimeNs from, TimeNs began, TimeNs t,
+                       TimeNs recent, std::vector<stream::Point>& scratch) {
+  LoadRatios out;
   const stream::ServiceContext* context = shard.context(service);
-  if (context == nullptr) return false;
+  if (context == nullptr) return out;
   for (const stream::SignalId s : context->signals) {
     if (shard.spec(s).role != "throughput") continue;
     scratch.clear();
     shard.signal_points(s, from, began, scratch);
     const Robust level = baseline_of(scratch);
     if (std::isnan(level.median)) continue;
-    double peak = shard.signal_value(s, t);
+    // An idle service (no requests at all before) surges with any load.
+    const auto ratio = [&](double v) { return level.median > 0 ? v / level.median : (v > 0 ? INFINITY : 0.0); };
+    const double last = shard.signal_value(s, t);
+    double peak = last;
+    double now = last;
     scratch.clear();
-    shard.signal_points(s, began, t, scratch);
-    for (const stream::Point& p : scratch) {
-      if (!std::isnan(p.value) && !(p.value <= peak)) peak = p.value;
+    shard.signal_points(s, from, t, scratch);
+    enum class Run { not_yet, in, over } run = ratio(last) >= kLoadSurge ? Run::in : Run::not_yet;
+    TimeNs surged_since = t;
+    for (std::size_t i = scratch.size(); i-- > 0;) {
+      const stream::Point& p = scratch[i];
+      if (std::isnan(p.value)) continue;
+      if (p.time >= began && !(p.value <= peak)) peak = p.value;
+      if (p.time >= t - recent && !(p.value <= now)) now = p.value;
+      const bool surged = ratio(p.value) >= kLoadSurge;
+      if (run == Run::not_yet && surged && p.time >= t - recent) run = Run::in;
+      if (run == Run::in) {
+        if (surged) {
+          surged_since = p.time;
+        } else {
+          run = Run::over;
+        }
+      }
+      if (p.time < std::min(began, t - recent) && run != Run::in) break;
     }
-    if (peak >= kLoadSurge * level.median && peak > level.median) return true;
+    out.peak = std::max(out.peak, ratio(peak));
+    out.now = std::max(out.now, ratio(now));
+    if (run != Run::not_yet) out.surged_for = std::max(out.surged_for, t - surged_since);
   }
-  return false;
+  return out;
 }
 
 }  // namespace
@@ -282,6 +312,17 @@ void Correlator::refresh_watches() {
   }
 }
 
+bool Correlator::errors_deviate(stream::StringId service) const {
+  const stream::ServiceContext* context = shard_->context(service);
+  if (context == nullptr) return false;
+  for (const stream::SignalId s : context->signals) {
+    if (s >= watches_.size() || watches_[s].detection == nullptr || watches_[s].as_role != "errors") continue;
+    const auto it = detectors_.find(s);
+    if (it != detectors_.end() && it->second.phase != DetectorState::Phase::normal) return true;
+  }
+  return false;
+}
+
 void Correlator::detect(TimeNs step_start) {
   const stream::Shard& shard = *shard_;
   const TimeNs step = shard.config().step;
@@ -322,16 +363,22 @@ void Correlator::detect(TimeNs step_start) {
     const TimeNs point_span = std::max(step, b.window.spacing());
     // A deviation that came with a surge of the service's load, and that no
     // failure or change since cause_lookback before it began explains, must
-    // stand out from the signal's earlier excursions, and once open does
-    // not escalate: climbing further, it is the same surge.
-    bool load_driven = false;
+    // stand out from the signal's earlier excursions, must not be the
+    // service absorbing the surge (its errors low, the rise in proportion to
+    // the load), and once open does not escalate: climbing further, it is
+    // the same surge.
+    LoadContext load;
     if (!history.empty() && as_role != "throughput") {
       const stream::StringId service = shard.service_of(sig);
       const TimeNs began = state.phase == DetectorState::Phase::normal ? step_start : state.deviation_start;
-      load_driven = load_surged(shard, service, from, began, step_start, load_points) &&
+      const LoadRatios ratios = load_ratios(shard, service, from, began, step_start, d->open_after, load_points);
+      load.driven = ratios.peak >= kLoadSurge &&
                     !failure_or_change_since(shard, service, began - config_.cause_lookback);
+      load.ratio_now = ratios.now;
+      load.surged_for = ratios.surged_for;
+      load.errors = as_role == "errors" || errors_deviate(service);
     }
-    const DetectorStep r = detector_step(state, *d, step_start, point_span, value, normal, history, load_driven);
+    const DetectorStep r = detector_step(state, *d, step_start, point_span, value, normal, history, load);
     // Most steps of most signals neither open nor touch an incident.
     if (!r.opened && !r.escalated && open_.empty()) continue;
     const std::string service = shard.strings().name(shard.service_of(sig));

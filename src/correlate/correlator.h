@@ -122,6 +122,9 @@ class Correlator : public stream::ShardObserver {
   std::vector<Watch> watches_;
   std::uint64_t watches_series_ = ~std::uint64_t{0};  // the shard's series_changes() they were worked out at
   void refresh_watches();
+  // Whether a watched errors signal of `service` deviates (its detector is
+  // deviating or has an incident open).
+  bool errors_deviate(stream::StringId service) const;
   std::map<std::pair<std::string, std::string>, OpenIncident> open_;  // (service, role)
   std::map<std::pair<std::string, std::string>, ImpactAggregate> aggregates_;
   // Final verdicts of recent events (id -> (time, value)), for ranking;

@@ -195,15 +195,22 @@ Excursions excursions_of(const DetectionSpec& spec, std::span<const Point> point
   return out;
 }
 
+bool absorbed(const LoadContext& load, const Deviation& d) {
+  return load.driven && !load.errors && load.ratio_now >= kLoadSurge && d.ratio <= load.ratio_now;
+}
+
 namespace {
 
 // Whether the deviation under way (state, up to `t`) stands out from the
 // earlier excursions among `history`'s points before it (see
 // kSpikyExcursions).
 bool stands_out(const DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
-                std::span<const Point> history) {
+                std::span<const Point> history, TimeNs surged_for) {
+  // Earlier excursions are those before this surge of load: the signal's
+  // flickers across the threshold during it are this surge, not its normal.
+  const TimeNs until = std::min(state.deviation_start, t - surged_for);
   std::size_t before = 0;
-  while (before < history.size() && history[before].time < state.deviation_start) ++before;
+  while (before < history.size() && history[before].time < until) ++before;
   const Excursions e = excursions_of(spec, history.first(before), state.frozen, step);
   if (e.count < kSpikyExcursions) return true;
   if (t + step - state.deviation_start > e.longest) return true;
@@ -222,7 +229,8 @@ DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, Time
 
 DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
                            double value, const Robust& normal_baseline, std::span<const Point> history,
-                           bool load_driven) {
+                           const LoadContext& load) {
+  const bool load_driven = load.driven;
   DetectorStep out;
   if (std::isnan(value)) return out;
   using Phase = DetectorState::Phase;
@@ -250,8 +258,15 @@ DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, Time
         // thresholds is 60 s of deviation.
         // A spiky signal's deviation must also stand out from its earlier
         // excursions when its load drove it; until then it stays deviating.
-        if (t + step - state.deviation_start >= spec.open_after &&
-            (!load_driven || stands_out(state, spec, t, step, history))) {
+        // And a deviation its service absorbs (its load surged, its errors
+        // low, the rise in proportion to the load) is the service at work,
+        // not failing: it opens only once it is not (it fails requests,
+        // outgrows its load, outlasts it, or holds for longer than an
+        // absorbed surge shows).
+        const TimeNs lasted = t + step - state.deviation_start;
+        const bool held = absorbed(load, d) && std::max(lasted, load.surged_for) <= kLongestAbsorbed;
+        if (lasted >= spec.open_after &&
+            (!load_driven || (!held && stands_out(state, spec, t, step, history, load.surged_for)))) {
           state.phase = Phase::open;
           out.opened = true;
         }

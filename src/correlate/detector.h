@@ -86,7 +86,8 @@ Deviation deviation_of(const DetectionSpec& spec, double value, const Robust& ba
 // job's periodic load) passes the thresholds now and then without a fault.
 // When a deviation comes with a surge of the service's own load and its
 // history already holds kSpikyExcursions or more earlier excursions (runs of successive points beyond the thresholds against the
-// baseline a new deviation is judged by), that deviation opens an incident
+// baseline a new deviation is judged by, before the current surge of load
+// began: crossings during one surge are that surge), that deviation opens an incident
 // only if its peak passes the thresholds against their typical (median)
 // peak, or it lasts longer than the longest of them. Counting excursions
 // rather than reading a high percentile of the window keeps one earlier
@@ -129,15 +130,53 @@ struct DetectorStep {
 // data's spacing when that is longer (5-minute samples on 15-second steps).
 DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
                            double value, std::span<const Point> history);
+// How a deviation's service carries its load (the correlator reads it from
+// the service's other signals). A service that absorbs a surge of requests
+// (a serverless function's burst, a batch job's run) serves it a little
+// slower, in proportion, and no worse: its errors stay low and its latency
+// falls back as the surge ends. One that does not keep pace fails requests,
+// or its latency rises out of proportion to the load (requests queue), or
+// stays up once the load is gone.
+inline constexpr double kLoadSurge = 2;  // the load at twice its level is a surge
+struct LoadContext {
+  // The deviation came with a surge of its service's own load (at some
+  // step since it began, kLoadSurge times its level before) and no failure
+  // or change event explains it.
+  bool driven = false;
+  // The service's load now (its highest over the last open_after, so that
+  // a signal lagging its load by a step is still judged with it) over its
+  // level before the deviation; 0 when unknown.
+  double ratio_now = 0;
+  // How long the load has stood surged (kLoadSurge times its level or
+  // more), up to now; 0 when it is not surged now.
+  TimeNs surged_for = 0;
+  // The service fails more of its requests too (its errors deviate).
+  bool errors = false;
+};
+// Whether the deviation `d` is its service absorbing a surge of load: the
+// load is surged now, the service's errors do not deviate, and the
+// deviation's ratio to its baseline is no more than the load's.
+bool absorbed(const LoadContext& load, const Deviation& d);
+// How long a deviation may be taken for its service absorbing a surge
+// (counted from when the load surged, or the deviation began if earlier).
+// An absorbed surge shows for minutes at most: cold starts warm up in
+// seconds, a scale-out lands in a minute or two, a burst of requests is
+// over. A signal still up, on and off, that long into a surge is the
+// service running slower for as long as its users load it: an incident,
+// failed requests or not.
+inline constexpr TimeNs kLongestAbsorbed = 5 * 60 * stream::kSecond;
+
 // The same with the baseline of the normal phase given (what
 // baseline_of(history, spec.direction) returns); `history` is read only
-// while the signal deviates or an incident is open. `load_driven`: the
+// while the signal deviates or an incident is open. `load.driven`: the
 // deviation came with a surge of its service's own load and no failure or
 // change event explains it; only such a deviation must stand out from the
-// signal's earlier excursions (kSpikyExcursions), and an open incident that
-// is load-driven does not escalate (the surge growing is no second fault).
+// signal's earlier excursions (kSpikyExcursions), and must not be its
+// service absorbing the surge (`absorbed`, judged at every step); and an
+// open incident that is load-driven does not escalate (the surge growing
+// is no second fault).
 DetectorStep detector_step(DetectorState& state, const DetectionSpec& spec, TimeNs t, TimeNs step,
                            double value, const Robust& normal_baseline, std::span<const Point> history,
-                           bool load_driven = false);
+                           const LoadContext& load = {});
 
 }  // namespace eventlens::correlate

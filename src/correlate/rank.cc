@@ -284,8 +284,12 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     if (pressure != nullptr && name != incident_service) {
       if (auto inc = services.find(incident_service); inc != services.end() && inc->second.pressure != nullptr) {
         const auto theirs = shard.places_of(inc->second.id);
+        // places_of comes in hash order, which differs from run to run: the
+        // first shared place by name, so that the sentence does not.
         for (stream::StringId place : shard.places_of(c.id)) {
-          if (std::find(theirs.begin(), theirs.end(), place) != theirs.end()) shared_place = shard.strings().name(place);
+          if (std::find(theirs.begin(), theirs.end(), place) == theirs.end()) continue;
+          const std::string& where = shard.strings().name(place);
+          if (shared_place.empty() || where < shared_place) shared_place = where;
         }
       }
     }

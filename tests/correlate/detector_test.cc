@@ -36,11 +36,14 @@ struct Feed {
       t += kStep;
     }
   }
-  bool load_driven = false;  // the service's load surged with what deviates
+  LoadContext load;  // how the service's load stands with what deviates
+  // When set, the load has stood surged since then (load.surged_for follows).
+  TimeNs surged_since = -1;
   void run(const DetectionSpec& spec, const std::vector<double>& values) {
     for (double v : values) {
-      steps.push_back(load_driven ? detector_step(state, spec, t, kStep, v, baseline_of(history, spec.direction),
-                                                  history, true)
+      if (surged_since >= 0) load.surged_for = t - surged_since;
+      steps.push_back(load.driven ? detector_step(state, spec, t, kStep, v, baseline_of(history, spec.direction),
+                                                  history, load)
                                   : detector_step(state, spec, t, kStep, v, history));
       history.push_back({t, v});
       t += kStep;
@@ -105,7 +108,7 @@ TEST(Detector, ALoadDrivenIncidentThatClimbsFurtherIsTheSameSurgeNotASecondFault
   // As the escalation above, with the service's load surged throughout and
   // no failure or change: a batch job whose new pods start cold.
   Feed f(0.100);
-  f.load_driven = true;
+  f.load.driven = true;
   f.run(latency_spec(), {0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300, 0.300,
                          0.300, 0.300, 0.300, 0.300, 2.000});
   int opened = 0;
@@ -156,7 +159,7 @@ TEST(Detector, DropsAreJudgedAgainstTheLowTailSoTheEndOfASurgeIsNotADrop) {
 TEST(Detector, ASpikySignalOpensOnlyOnABurstLargerOrLongerThanItsUsualOnes) {
   const DetectionSpec spec = latency_spec();
   Feed f(0.050);
-  f.load_driven = true;
+  f.load.driven = true;
   const std::vector<double> idle(17, 0.050);
   const auto opens = [&](const std::vector<double>& burst) {
     const std::size_t from = f.steps.size();
@@ -171,11 +174,93 @@ TEST(Detector, ASpikySignalOpensOnlyOnABurstLargerOrLongerThanItsUsualOnes) {
   }
   EXPECT_EQ(opens({0.30, 0.32, 0.30}), 0) << "as large and as long as the usual bursts";
   EXPECT_EQ(opens({0.29, 0.31, 0.30}), 0) << "smaller";
-  f.load_driven = false;
+  f.load.driven = false;
   EXPECT_EQ(opens({0.30, 0.32, 0.30}), 1) << "not its load's doing (a failure, or no surge of requests)";
-  f.load_driven = true;
+  f.load.driven = true;
   EXPECT_EQ(opens({0.60, 0.62, 0.60}), 1) << "well above the usual bursts' peak";
   EXPECT_EQ(opens({0.30, 0.32, 0.31, 0.30, 0.31, 0.30}), 1) << "longer than any usual burst";
+}
+
+// How many of `steps` opened an incident.
+int opened_in(const std::vector<DetectorStep>& steps, std::size_t from = 0) {
+  int opened = 0;
+  for (std::size_t i = from; i < steps.size(); ++i) opened += steps[i].opened ? 1 : 0;
+  return opened;
+}
+
+// A service that absorbs a surge of its load (a serverless function's first
+// burst: eight times its requests, its latency up three times with cold
+// starts, no more errors) is at work, not failing, even with no earlier
+// bursts to compare with; failing requests, slowing out of proportion to
+// the load, outlasting it or holding for long, it opens.
+TEST(Detector, ASurgeItsServiceAbsorbsDoesNotOpen) {
+  const DetectionSpec spec = latency_spec();
+  const std::vector<double> burst = {0.12, 0.15, 0.16, 0.15, 0.15, 0.14};
+  const auto surge = [] {
+    Feed f(0.050);
+    f.load.driven = true;
+    f.load.ratio_now = 8;
+    f.surged_since = f.t;
+    return f;
+  };
+  Feed absorbed = surge();
+  absorbed.run(spec, burst);
+  absorbed.run(spec, std::vector<double>(8, 0.050));
+  EXPECT_EQ(opened_in(absorbed.steps), 0) << "3x latency under 8x load, errors low: absorbed";
+
+  Feed failing = surge();
+  failing.load.errors = true;
+  failing.run(spec, burst);
+  EXPECT_EQ(opened_in(failing.steps), 1) << "its errors deviate too: not absorbed";
+  EXPECT_EQ(failing.state.deviation_start, failing.history[40].time) << "dated from its first deviating step";
+
+  Feed out_of_proportion = surge();
+  out_of_proportion.run(spec, {0.12, 0.45, 0.60, 0.60});
+  EXPECT_EQ(opened_in(out_of_proportion.steps), 1) << "12x latency under 8x load: requests queue";
+
+  Feed outlasting = surge();
+  outlasting.run(spec, {0.12, 0.15, 0.16});
+  outlasting.load.ratio_now = 1;  // the surge is over, the latency still up
+  outlasting.surged_since = -1;
+  outlasting.load.surged_for = 0;
+  outlasting.run(spec, {0.15, 0.15});
+  EXPECT_EQ(opened_in(outlasting.steps), 1) << "it outlasts its load";
+
+  Feed long_hold = surge();
+  long_hold.run(spec, std::vector<double>(kLongestAbsorbed / kStep - 1, 0.15));
+  EXPECT_EQ(opened_in(long_hold.steps), 0) << "within the time an absorbed surge shows";
+  long_hold.run(spec, {0.15, 0.15});
+  EXPECT_EQ(opened_in(long_hold.steps), 1) << "up for longer than an absorbed surge shows";
+
+  Feed not_load = surge();
+  not_load.load.driven = false;
+  not_load.run(spec, burst);
+  EXPECT_EQ(opened_in(not_load.steps), 1) << "no surge of its load drove it (or a failure explains it)";
+}
+
+// A signal that crosses its thresholds on and off during one long surge of
+// load (a database slowed by twice its traffic, its latency at the margin)
+// opens once the surge has lasted longer than an absorbed one shows: its
+// crossings during this surge are the surge, not earlier excursions that
+// make it look normal.
+TEST(Detector, CrossingsDuringOneSurgeAreNotEarlierExcursions) {
+  const DetectionSpec spec = latency_spec();
+  Feed f(0.050);
+  f.load.driven = true;
+  f.load.ratio_now = 2.5;
+  f.surged_since = f.t;
+  const std::vector<double> flicker = {0.10, 0.10, 0.06};  // beyond for 30 s, then a step back within
+  int opened = 0;
+  for (int i = 0; f.t - f.surged_since <= kLongestAbsorbed + 3 * kStep * 2; ++i) {
+    const std::size_t from = f.steps.size();
+    f.run(spec, flicker);
+    opened += opened_in(f.steps, from);
+    if (f.t - f.surged_since <= kLongestAbsorbed) {
+      EXPECT_EQ(opened, 0) << "absorbed, crossing " << i;
+    }
+    if (opened > 0) break;
+  }
+  EXPECT_EQ(opened, 1);
 }
 
 TEST(Detector, ExcursionsAreRunsBeyondTheThresholds) {

@@ -427,7 +427,8 @@ TEST(RankEvents, APodEvictedFromANodeThatJustFailedIsItsConsequence) {
 // more requests. With `db_hog`, it is db's own CPU that climbs with the
 // node's (db is the hog: its own trouble); without, nothing of ours used it
 // (a neighbour we do not watch).
-std::vector<Cause> rank_on_a_busy_node(bool db_hog) {
+// With `two_nodes`, each also has a second pod on "n0", as busy.
+std::vector<Cause> rank_on_a_busy_node(bool db_hog, bool two_nodes = false) {
   double requests = 0, web_cpu = 0, db_cpu = 0, node_cpu = 0;
   return rank_fed_incident("web", "db", [&](int s, int step, auto push) {
     const int i = step + 1000;
@@ -445,6 +446,11 @@ std::vector<Cause> rank_on_a_busy_node(bool db_hog) {
     push("container_cpu_usage_seconds_total", {{"node", "n1"}, {"pod", "web-1"}, {"service", "web"}}, web_cpu);
     push("container_cpu_usage_seconds_total", {{"node", "n1"}, {"pod", "db-1"}, {"service", "db"}}, db_cpu);
     push("node_cpu_usage_seconds_total", {{"node", "n1"}}, node_cpu);
+    if (two_nodes) {
+      push("container_cpu_usage_seconds_total", {{"node", "n0"}, {"pod", "web-2"}, {"service", "web"}}, web_cpu);
+      push("container_cpu_usage_seconds_total", {{"node", "n0"}, {"pod", "db-2"}, {"service", "db"}}, db_cpu);
+      push("node_cpu_usage_seconds_total", {{"node", "n0"}}, node_cpu);
+    }
   });
 }
 
@@ -464,6 +470,23 @@ TEST(RankServices, ContentionOnItsNodeMakesTheIncidentsOwnServiceTheOrigin) {
       }
     }
   }
+}
+
+// Sharing two busy nodes with the incident's service, the victim's reason
+// names the first by name, whatever order the shard keeps its placements in
+// (a hash map's, which differs from run to run).
+TEST(RankServices, AVictimOfContentionOnSeveralSharedNodesNamesTheFirst) {
+  const std::vector<Cause> causes = rank_on_a_busy_node(false, true);
+  bool said = false;
+  for (const Cause& c : causes) {
+    if (c.service != "db") continue;
+    for (const auto& r : c.reasons) {
+      if (r.name != "origin") continue;
+      EXPECT_NE(r.sentence.find("runs on n0 with web"), std::string::npos) << r.sentence;
+      said = true;
+    }
+  }
+  EXPECT_TRUE(said);
 }
 
 TEST(RankServices, ANodeBusyWithOurOwnServicesWorkIsNoNeighboursContention) {
