@@ -57,6 +57,7 @@ class Engine final : public RecordReceiver {
   const stream::Shard& shard() const { return shard_; }
   const correlate::Correlator& correlator() const { return correlator_; }
   const correlate::ProblemTracker& problems() const { return problems_; }
+  const stream::DerivedMetrics& derived() const { return derived_; }
 
  private:
   // Event time moved on: named symptoms whose steps are final are explained,

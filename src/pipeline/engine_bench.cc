@@ -394,6 +394,9 @@ int run_in_memory(const BenchEngineOptions& options) {
   // correlator's pending events and the allocator's slack).
   const std::size_t rss_before = resident_bytes();
   std::size_t state_bytes = 0, live_series = 0, rss_growth = 0, signals = 0, steps = 0;
+  // The metrics derived from spans and logs keep counters per service and
+  // the calls whose other half has not arrived yet.
+  std::size_t derived_bytes = 0, derived_services = 0;
   std::uint64_t enriched = 0, incidents = 0, dead_letters = 0, expired = 0;
   {
     auto engine = std::make_unique<BenchEngine>();
@@ -401,6 +404,8 @@ int run_in_memory(const BenchEngineOptions& options) {
     rss_growth = resident_bytes() - std::min(resident_bytes(), rss_before);
     state_bytes = engine->engine.shard().state_bytes();
     live_series = engine->engine.shard().live_series();
+    derived_bytes = engine->engine.derived().state_bytes();
+    derived_services = engine->engine.derived().services();
     signals = engine->engine.shard().signal_count();
     expired = engine->engine.shard().counters().series_expired;
     enriched = engine->sink.enriched;
@@ -432,6 +437,8 @@ int run_in_memory(const BenchEngineOptions& options) {
   const double per_series = live_series == 0 ? 0.0 : static_cast<double>(state_bytes) / static_cast<double>(live_series);
   const double rss_per_series =
       live_series == 0 ? 0.0 : static_cast<double>(rss_growth) / static_cast<double>(live_series);
+  const double derived_per_service =
+      derived_services == 0 ? 0.0 : static_cast<double>(derived_bytes) / static_cast<double>(derived_services);
 
   if (options.json) {
     auto line = [&](std::string_view name, double rate, double cpu_rate, bool with_state) {
@@ -461,6 +468,9 @@ int run_in_memory(const BenchEngineOptions& options) {
         key_number(w, "state_bytes_per_series", per_series);
         key_integer(w, "rss_growth_bytes", rss_growth);
         key_number(w, "rss_growth_bytes_per_series", rss_per_series);
+        key_integer(w, "derived_state_bytes", derived_bytes);
+        key_integer(w, "derived_services", derived_services);
+        key_number(w, "derived_state_bytes_per_service", derived_per_service);
         key_integer(w, "enriched_events", enriched);
         key_integer(w, "incidents", incidents);
         key_integer(w, "dead_letters", dead_letters);
@@ -483,6 +493,8 @@ int run_in_memory(const BenchEngineOptions& options) {
                 "RSS growth %zu bytes = %.0f bytes/series\n",
                 live_series, static_cast<std::size_t>(expired), signals, state_bytes, per_series, rss_growth,
                 rss_per_series);
+    std::printf("  derived from spans and logs: %zu services, %zu bytes = %.0f bytes/service\n", derived_services,
+                derived_bytes, derived_per_service);
     std::printf("  out: %llu events enriched, %llu incidents, %llu dead letters\n",
                 static_cast<unsigned long long>(enriched), static_cast<unsigned long long>(incidents),
                 static_cast<unsigned long long>(dead_letters));
