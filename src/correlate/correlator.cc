@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "correlate/confidence.h"
 #include "correlate/deviation.h"
@@ -28,14 +29,8 @@ std::string incident_id(const std::string& service, const std::string& role, con
 // even when it repeats earlier ones (an OOM loop's tenth restart is a fault
 // like its first); scaling events do not count, they follow load.
 bool failure_or_change_since(const stream::Shard& shard, stream::StringId service, TimeNs since) {
-  const stream::ServiceContext* context = shard.context(service);
-  if (context == nullptr) return false;
-  for (std::size_t i = context->events.size(); i-- > 0;) {
-    const stream::EventEntry& e = context->events[i];
-    if (e.time < since) break;
-    if (e.category == Category::failure || e.category == Category::change) return true;
-  }
-  return false;
+  return shard.latest_event(service, since, std::numeric_limits<TimeNs>::max(), {Category::failure, Category::change}) !=
+         nullptr;
 }
 
 // How the service's load (its signals of role `throughput`) stands against

@@ -73,19 +73,6 @@ constexpr TimeNs kBurstGap = 5 * 60 * stream::kSecond;
 // failing dependency shows in its callers' next scrape or the one after.
 constexpr TimeNs kPropagationSteps = 2;
 
-// Returns the time of the latest change event (category change: a deploy, a
-// rollback, a config change) of `service` in [from, to], or kNoTime.
-TimeNs latest_change(const stream::Shard& shard, stream::StringId service, TimeNs from, TimeNs to) {
-  const stream::ServiceContext* context = shard.context(service);
-  if (context == nullptr) return stream::kNoTime;
-  for (std::size_t i = context->events.size(); i-- > 0;) {
-    const stream::EventEntry& e = context->events[i];
-    if (e.time < from) break;
-    if (e.time <= to && e.category == Category::change) return e.time;
-  }
-  return stream::kNoTime;
-}
-
 double graph_part(int distance, bool graph_known) {
   if (distance >= 0) return 1.0 / (1.0 + distance);
   return graph_known ? 0.1 : 0.5;  // not connected / no graph to tell
@@ -183,13 +170,8 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
           for (const auto& so : it->second.deviation.signals) {
             if (so.role == "cpu" && so.onset >= p.onset - 2 * step && so.onset <= p.onset + step) return true;
           }
-          const stream::ServiceContext* octx = shard.context(other);
-          for (std::size_t j = 0; octx != nullptr && j < octx->events.size(); ++j) {
-            const stream::EventEntry& e = octx->events[j];
-            if ((e.category == Category::change || e.category == Category::scaling) &&
-                e.time >= p.onset - kNodeChurn && e.time <= p.onset + step) {
-              return true;
-            }
+          if (shard.latest_event(other, p.onset - kNodeChurn, p.onset + step, {Category::change, Category::scaling})) {
+            return true;
           }
         }
       }
@@ -244,7 +226,9 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     // answers to, and the older trouble of its dependencies does not make it
     // a victim. Among overlapping faults, an ongoing one (a leak, a slow
     // dependency) would otherwise claim every fresh fault of its callers.
-    const TimeNs own_change = latest_change(shard, c.id, closest->onset - related, closest->onset + step);
+    const stream::EventEntry* change =
+        shard.latest_event(c.id, closest->onset - related, closest->onset + step, {Category::change});
+    const TimeNs own_change = change != nullptr ? change->time : stream::kNoTime;
     std::size_t clear = 0, known = 0;
     for (const auto& [other, hops] : in.graph.neighbourhood(name, kDependencyDepth)) {
       if (hops == 0 || in.graph.distance_down(name, other) < 1) continue;

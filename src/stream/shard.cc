@@ -237,6 +237,21 @@ const ServiceContext* Shard::context(StringId service) const {
   return it == contexts_.end() ? nullptr : &it->second;
 }
 
+const EventEntry* Shard::latest_event(StringId service, TimeNs from, TimeNs to,
+                                      std::initializer_list<Category> categories) const {
+  const ServiceContext* ctx = context(service);
+  if (ctx == nullptr) return nullptr;
+  for (std::size_t i = ctx->events.size(); i-- > 0;) {
+    const EventEntry& e = ctx->events[i];
+    if (e.time < from) break;
+    if (e.time > to) continue;
+    for (Category c : categories) {
+      if (e.category == c) return &e;
+    }
+  }
+  return nullptr;
+}
+
 void Shard::push_event(std::size_t input, const Event& e, const Record& r) {
   const TimeNs wm = watermark_.current();
   const TimeNs oldest = wm == kNoTime ? kNoTime : wm - config_.history;

@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -147,6 +148,11 @@ class Shard {
   // without a service, e.g. node events).
   const std::vector<StringId>& services() const { return service_order_; }
   const ServiceContext* context(StringId service) const;
+  // Returns the newest kept event of `service` in [from, to] whose category
+  // is one of `categories`, or nullptr. Events are kept in arrival order,
+  // which the inputs' merge by event time makes time order.
+  const EventEntry* latest_event(StringId service, TimeNs from, TimeNs to,
+                                 std::initializer_list<Category> categories) const;
 
   std::size_t signal_count() const { return signals_.size(); }
   const SignalSpec& spec(SignalId s) const { return config_.signals[signals_[s].spec]; }
