@@ -394,6 +394,36 @@ TEST(Shard, KeepsWarningLogsAndEventsPerService) {
   EXPECT_EQ(obs.dead[0].rfind("service:", 0), 0u) << obs.dead[0];
 }
 
+// A deploy, a scale-up and an OOM kill of api, a minute apart: the latest
+// event of some categories in a range is the newest of them inside it.
+TEST(Shard, FindsTheLatestEventOfSomeCategoriesInARange) {
+  Recorder obs;
+  Shard shard(config_with({}), obs);
+  const auto in = shard.add_input();
+  const std::vector<std::pair<std::string, Category>> kinds = {
+      {"deploy", Category::change}, {"scale_up", Category::scaling}, {"oom_killed", Category::failure}};
+  for (std::size_t i = 0; i < kinds.size(); ++i) {
+    Event e;
+    e.id = "e" + std::to_string(i);
+    e.service = "api";
+    e.type = kinds[i].first;
+    e.category = kinds[i].second;
+    e.time = step_start() + static_cast<TimeNs>(i) * 60 * kSecond;
+    shard.push(in, e);
+  }
+  const StringId api = shard.strings().find("api");
+  const TimeNs t0 = step_start();
+  const EventEntry* e = shard.latest_event(api, t0, t0 + 300 * kSecond, {Category::change, Category::scaling});
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->type, "scale_up");
+  e = shard.latest_event(api, t0, t0 + 30 * kSecond, {Category::change, Category::failure});
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->type, "deploy") << "the kill is after the range";
+  EXPECT_EQ(shard.latest_event(api, t0 + kSecond, t0 + 300 * kSecond, {Category::change}), nullptr)
+      << "the deploy is before the range";
+  EXPECT_EQ(shard.latest_event(shard.strings().find("nobody"), t0, t0 + 300 * kSecond, {Category::change}), nullptr);
+}
+
 // 5-minute samples 97 s past the epoch's 5-minute boundaries, after an event
 // that came first: the steps start at the samples (the first sample's phase),
 // so each sample is dated at its own time, not up to a step before it; a
