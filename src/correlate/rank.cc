@@ -116,6 +116,9 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
   const TimeNs from = start - config.cause_lookback;
   const TimeNs to = start + ranking_slack(step);
   const TimeNs tau = std::max<TimeNs>(2 * 60 * stream::kSecond, 2 * step);
+  // How far apart two deviations (or an event and a deviation) may begin
+  // and still be one trouble: a third of the lookback.
+  const TimeNs related = config.cause_lookback / 3;
   const bool graph_known = !in.graph.empty();
   const auto near = in.graph.neighbourhood(incident_service, 6);
 
@@ -145,7 +148,7 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     // onset is closest to the incident speaks for the service.
     const ServiceDeviation::SignalOnset*& closest = c.closest;
     double& onset = c.onset_part;
-    const double lead_scale = static_cast<double>(std::max<TimeNs>(tau, config.cause_lookback / 3));
+    const double lead_scale = static_cast<double>(std::max<TimeNs>(tau, related));
     for (const auto& so : d.signals) {
       // A deviation after the incident began is a weaker sign than one before.
       const double p = so.onset <= start ? std::exp(-static_cast<double>(start - so.onset) / lead_scale)
@@ -177,7 +180,6 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       }
       return false;
     };
-    const TimeNs related = config.cause_lookback / 3;
     if (!d.load_up) {
       for (const auto& p : d.place_signals) {
         if (p.onset >= closest->onset - related && p.onset <= closest->onset + step && !explained_by_ours(p)) {
@@ -218,7 +220,6 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     // of two steps shows a change first is partly chance.
     // Dependencies of dependencies count too: a slow database shows in its
     // callers' callers, sometimes before it shows in its direct callers.
-    const TimeNs related = config.cause_lookback / 3;
     // The newest trigger explains a deviation: when the service itself
     // changed (a deploy, a config change) after a dependency's trouble began
     // and its own deviation followed the change rather than that trouble
@@ -453,7 +454,7 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
         // A failure's effects last (a killed pod restarts cold, a leak goes
         // on), so failures fade over the episode gap, other events over a
         // third of the lookback.
-        const TimeNs fade = failure ? kEpisodeGap / 2 : config.cause_lookback / 3;
+        const TimeNs fade = failure ? kEpisodeGap / 2 : related;
         proximity = std::exp(-static_cast<double>(std::max<TimeNs>(0, anchor - at)) / static_cast<double>(fade));
         when = human_duration(std::max<TimeNs>(0, anchor - at)) + " before " +
                (deviated ? target->name + " began to deviate" : "the incident");
