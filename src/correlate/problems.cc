@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "correlate/checkpoint_records.h"
+#include "correlate/confidence.h"
 #include "correlate/phrases.h"
 #include "model/taxonomy.h"
 #include "stream/state_io.h"
@@ -41,6 +42,13 @@ bool better_root_cause(const Cause& a, const Cause& b) {
   return a.time < b.time;
 }
 
+// The root a cause names (see Problem::root); `service` for a cause of
+// neither a service nor an event.
+std::string root_of_cause(const Cause& c, const std::string& service) {
+  if (!c.service.empty()) return c.service;
+  return c.kind == "event" ? "event " + c.event_id : service;
+}
+
 std::string symptom_phrase(const Incident& inc) {
   return role_phrase(inc.role) + " of " + inc.service + " from " + clock_time(inc.start);
 }
@@ -49,9 +57,7 @@ std::string symptom_phrase(const Incident& inc) {
 
 std::string problem_root(const Incident& incident) {
   if (incident.causes.empty()) return incident.service;
-  const Cause& top = incident.causes.front();
-  if (!top.service.empty()) return top.service;
-  return top.kind == "event" ? "event " + top.event_id : incident.service;
+  return root_of_cause(incident.causes.front(), incident.service);
 }
 
 void ProblemTracker::on_incident(const Incident& incident, bool final) {
@@ -63,20 +69,15 @@ void ProblemTracker::on_incident(const Incident& incident, bool final) {
   incidents_open_.erase(incident.id);
   const std::string root = problem_root(incident);
   const std::string recurring = recurring_failure(incident);
-  Problem* joined = nullptr;
-  for (Problem& p : open_) {
-    if (p.root != root) continue;
-    // By onset: symptoms of one fault begin within minutes of each other;
-    // a symptom that lingers does not hold the problem open for what comes
-    // after it.
-    const TimeNs last_onset = p.symptoms.back().start;
-    const bool near = incident.start + gap_ >= p.start && incident.start <= last_onset + gap_;
-    const bool recurs = !recurring.empty() && incident.start <= last_onset + recurrence_ &&
-                        std::any_of(p.symptoms.begin(), p.symptoms.end(),
-                                    [&](const Incident& s) { return recurring_failure(s) == recurring; });
-    if (!near && !recurs) continue;
-    if (joined == nullptr || p.start > joined->start) joined = &p;
+  // An incident with no confident cause is a guess between its first two
+  // roots: where no problem of its first root is near, it joins one of its
+  // second, rather than open a problem of its own on a coin toss.
+  std::string second_root;
+  if (const Confidence c = confidence_of(incident.causes); !c.confident && c.runner_up != nullptr) {
+    second_root = root_of_cause(*c.runner_up, incident.service);
   }
+  Problem* joined = joinable_problem(incident, root, recurring);
+  if (joined == nullptr && !second_root.empty()) joined = joinable_problem(incident, second_root, recurring);
   if (joined == nullptr) {
     Problem p;
     p.root = root;
@@ -93,13 +94,36 @@ void ProblemTracker::on_incident(const Incident& incident, bool final) {
   joined->symptoms.insert(at, incident);
 }
 
+Problem* ProblemTracker::joinable_problem(const Incident& incident, const std::string& root,
+                                          const std::string& recurring) {
+  Problem* joined = nullptr;
+  for (Problem& p : open_) {
+    if (p.root != root) continue;
+    // By onset: symptoms of one fault begin within minutes of each other;
+    // a symptom that lingers does not hold the problem open for what comes
+    // after it.
+    const TimeNs last_onset = p.symptoms.back().start;
+    const bool near = incident.start + gap_ >= p.start && incident.start <= last_onset + gap_;
+    const bool recurs = !recurring.empty() && incident.start <= last_onset + recurrence_ &&
+                        std::any_of(p.symptoms.begin(), p.symptoms.end(),
+                                    [&](const Incident& s) { return recurring_failure(s) == recurring; });
+    if (!near && !recurs) continue;
+    if (joined == nullptr || p.start > joined->start) joined = &p;
+  }
+  return joined;
+}
+
 void ProblemTracker::emit(Problem& p) {
   p.root_cause = Cause{};
   p.severity = "warning";
   for (const Incident& s : p.symptoms) {
     if (s.severity == "critical") p.severity = "critical";
-    if (s.causes.empty()) continue;
-    if (p.root_cause.kind.empty() || better_root_cause(s.causes.front(), p.root_cause)) p.root_cause = s.causes.front();
+    // What the symptom blames of the problem's root: its first cause, or,
+    // for one that joined on its second root, the best cause naming that.
+    const auto it = std::find_if(s.causes.begin(), s.causes.end(),
+                                 [&](const Cause& c) { return root_of_cause(c, s.service) == p.root; });
+    if (it == s.causes.end()) continue;
+    if (p.root_cause.kind.empty() || better_root_cause(*it, p.root_cause)) p.root_cause = *it;
   }
   p.root_cause.rank = p.root_cause.kind.empty() ? 0 : 1;
   p.summary = (p.root_cause.kind.empty() ? "no cause found" : cause_phrase(p.root_cause)) + ": " +

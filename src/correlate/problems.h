@@ -69,6 +69,9 @@ class ProblemTracker final : public ResultSink {
 
  private:
   void emit(Problem& p);
+  // The open problem of `root` that `incident` may join (the latest to
+  // begin), or nullptr.
+  Problem* joinable_problem(const Incident& incident, const std::string& root, const std::string& recurring);
 
   ResultSink& next_;
   TimeNs gap_;

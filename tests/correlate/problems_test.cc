@@ -123,6 +123,27 @@ TEST(ProblemTracker, DifferentRootsAndFarOnsetsAreSeparateProblems) {
   EXPECT_NE(sink.problems[3].summary.find("no cause found"), std::string::npos);
 }
 
+// "b" guesses between search (0.82) and db (0.80): no confident cause. No
+// problem of search is near, one of db is: it joins db's. "c" is as unsure
+// between cart and search, and neither has a problem: its own. "d" names
+// search with confidence (0.9 against db's 0.7): a problem of its own too,
+// db's near problem notwithstanding.
+TEST(ProblemTracker, AnIncidentWithNoConfidentCauseJoinsTheProblemOfItsSecondRoot) {
+  CollectingSink sink;
+  ProblemTracker t(sink, 10 * kMin, 30 * kMin);
+  report(t, incident("a", "frontend", 0, 5 * kMin, {event_cause("db", "deploy", "ev-db", 0.9)}));
+  report(t, incident("b", "checkout", 1 * kMin, 5 * kMin, {service_cause("search", 0.82), service_cause("db", 0.80)}));
+  report(t, incident("c", "cart", 2 * kMin, 5 * kMin, {service_cause("cart", 0.82), service_cause("search", 0.80)}));
+  report(t, incident("d", "search", 3 * kMin, 5 * kMin, {service_cause("search", 0.9), service_cause("db", 0.7)}));
+  t.finish();
+  std::vector<std::vector<std::string>> groups;
+  for (const Problem& p : sink.problems) groups.push_back(symptom_ids(p));
+  EXPECT_EQ(groups, (std::vector<std::vector<std::string>>{{"a", "b"}, {"c"}, {"d"}}));
+  ASSERT_FALSE(sink.problems.empty());
+  EXPECT_EQ(sink.problems[0].root, "db");
+  EXPECT_EQ(sink.problems[0].root_cause.event_id, "ev-db") << "what b blames of db, or a's deploy: never search";
+}
+
 TEST(ProblemTracker, ALingeringSymptomDoesNotBridgeToWhatComesAfter) {
   CollectingSink sink;
   ProblemTracker t(sink, 10 * kMin, 30 * kMin);
