@@ -71,7 +71,7 @@ constexpr TimeNs kBurstGap = 5 * 60 * stream::kSecond;
 
 // How many steps trouble takes to show in a caller, per call: a slow or
 // failing dependency shows in its callers' next scrape or the one after.
-constexpr TimeNs kPropagationSteps = 2;
+constexpr int kPropagationSteps = 2;
 
 double graph_part(int distance, bool graph_known) {
   if (distance >= 0) return 1.0 / (1.0 + distance);
@@ -230,7 +230,7 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     const stream::EventEntry* change =
         shard.latest_event(c.id, closest->onset - related, closest->onset + step, {Category::change});
     const TimeNs own_change = change != nullptr ? change->time : stream::kNoTime;
-    std::size_t clear = 0, known = 0;
+    std::size_t clear = 0, known = 0, older = 0;  // older: troubled before its own change only
     for (const auto& [other, hops] : in.graph.neighbourhood(name, kDependencyDepth)) {
       if (hops == 0 || in.graph.distance_down(name, other) < 1) continue;
       auto it = services.find(other);
@@ -243,7 +243,10 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       if (own_change != stream::kNoTime) {
         since = std::max(since, std::min(own_change - step, closest->onset - kPropagationSteps * down * step));
       }
-      if (!cd.trouble_between(since, closest->onset + step) || passed_on_load) ++clear;
+      if (!cd.trouble_between(since, closest->onset + step) || passed_on_load) {
+        ++clear;
+        older += !passed_on_load && cd.trouble_between(closest->onset - related * down, closest->onset + step);
+      }
     }
     // Less traffic is not a fault of its own when a caller went wrong first:
     // the caller stopped sending.
@@ -299,6 +302,11 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     } else {
       origin_sentence = std::to_string(clear) + " of its " + std::to_string(known) +
                         " dependencies stayed normal (or only carried its load) until it deviated";
+      if (older > 0) {
+        origin_sentence += "; " + std::to_string(older) + (older == 1 ? " was" : " were") +
+                           " in trouble before its own change at " + clock_time(own_change) +
+                           ", which its deviation followed";
+      }
     }
     if (d.load_up && !load_victim) origin_sentence += "; its load rose from " + clock_time(d.load_onset);
     c.parts.push_back({"onset", w.onset, onset,
@@ -479,7 +487,7 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       bool harm = false;
       if (!verdict.empty()) {
         harm = verdict == "harmful" || verdict == "regression" || verdict == "memory_exhaustion" ||
-                          verdict == "cpu_saturation" || verdict == "dependency_failure" || verdict == "unfulfilled";
+               verdict == "cpu_saturation" || verdict == "dependency_failure" || verdict == "unfulfilled";
         const bool harmless = verdict == "effective" || verdict == "ineffective" || verdict == "no_change" ||
                               verdict == "improvement";
         parts.push_back({"verdict", w.history, harm ? 1.0 : harmless ? 0.1 : 0.5,

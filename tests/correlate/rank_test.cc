@@ -158,6 +158,11 @@ TEST(RankEvents, AServicesOwnChangeAfterItsDependencysTroubleBeganIsTheNewestTri
   for (const Cause& c : causes) {
     if (c.kind == "service" && c.service == "web") {
       EXPECT_EQ(part(c, "origin"), 1.0);
+      for (const auto& r : c.reasons) {
+        if (r.name == "origin") {
+          EXPECT_NE(r.sentence.find("1 was in trouble before its own change at"), std::string::npos) << r.sentence;
+        }
+      }
     }
   }
 }
