@@ -114,8 +114,12 @@ bool same_symptom(const IncidentTruth& a, const IncidentTruth& b) {
          (a.start > b.start ? a.start - b.start : b.start - a.start) <= kSharedSymptom;
 }
 
-bool same_root(const RootCause& a, const RootCause& b) {
-  return a.kind == b.kind && (a.kind == "event" ? a.event_id == b.event_id : a.service == b.service);
+// Whether a first cause naming `named` (the root of one truth incident)
+// would be a hit for `root`: the same event; for a service root, the same
+// service, whether the cause names the service or an event on it.
+bool naming_hits(const RootCause& named, const RootCause& root) {
+  if (root.kind == "event") return named.kind == "event" && named.event_id == root.event_id;
+  return !root.service.empty() && named.service == root.service;
 }
 
 // The truth incidents grouped into symptoms (same_symptom, transitively);
@@ -150,7 +154,7 @@ void score_shared_symptoms(const Truth& truth, const EngineResults& results, Eva
       const EngineIncident* matched = matching_incident(t, results.incidents, truth.end);
       for (std::size_t j : group) {
         const IncidentTruth& u = truth.incidents[j];
-        same += same_root(t.root_cause, u.root_cause);
+        same += naming_hits(t.root_cause, u.root_cause);
         shared = shared || u.cause != t.cause;
         any_hit = any_hit || (matched != nullptr && root_cause_in_top(u.root_cause, matched->causes, 1));
       }

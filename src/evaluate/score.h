@@ -81,7 +81,8 @@ struct Evaluation {
   // kSharedSymptom). `rca_top1_any_cause`: rca_top1 where naming the root
   // cause of any truth incident of the same symptom counts. `rca_top1_bound`:
   // the most rca_top1 can reach, one engine incident per symptom naming the
-  // root most of its truth incidents share (hits = that many).
+  // root that is a hit for most of its truth incidents (hits = that many;
+  // an event on a service is a hit for that service's root too).
   std::size_t shared_symptoms = 0;
   Fraction rca_top1_any_cause;
   Fraction rca_top1_bound;

@@ -421,17 +421,19 @@ TEST(EvaluateCommand, FirstCausesAreScoredApartByWhetherTheyWereNamedWithConfide
   EXPECT_NE(bad.err.find("confidence.confident: not true or false"), std::string::npos) << bad.err;
 }
 
-// Three overlapping faults (a deploy of db, a slow inventory, a deploy of
-// payment) each showed, in their twins, as checkout's latency from minute 10
-// (one symptom, three truth incidents: two share the db deploy's root); a
-// fourth truth incident, on payment from minute 12, is a symptom of its own.
-// The one engine incident on checkout names db's deploy first.
+// Overlapping faults (a deploy of db, twice; a slow inventory; db slow of
+// itself) each showed, in their twins, as checkout's latency from minute 10:
+// one symptom, four truth incidents. Naming db's deploy is a hit for three
+// of them (the deploy's two and db's own: an event on db names db). A fifth
+// truth incident, on payment from minute 12, is a symptom of its own. The
+// one engine incident on checkout names db's deploy first.
 TEST(EvaluateCommand, ASymptomSeveralFaultsShareCountsAnyOfTheirRootsAndBoundsTopOne) {
   Case c{case_dir()};
   c.truth.incidents =
       "[" + incident_truth("t-db", "checkout", 10 * kMinute, 20 * kMinute, event_root("db", "ev-db"), "cause-0") +
       "," + incident_truth("t-db-again", "checkout", 10 * kMinute + 30, 20 * kMinute, event_root("db", "ev-db"), "cause-3") +
       "," + incident_truth("t-inventory", "checkout", 10 * kMinute + 40, 20 * kMinute, service_root("inventory"), "cause-1") +
+      "," + incident_truth("t-db-itself", "checkout", 10 * kMinute + 50, 20 * kMinute, service_root("db"), "cause-4") +
       "," + incident_truth("t-payment", "payment", 12 * kMinute, 20 * kMinute, event_root("payment", "ev-pay"), "cause-2") +
       "]";
   c.incidents = engine_incident("i-checkout", "checkout", 10 * kMinute, at(20 * kMinute),
@@ -442,13 +444,13 @@ TEST(EvaluateCommand, ASymptomSeveralFaultsShareCountsAnyOfTheirRootsAndBoundsTo
   ASSERT_EQ(r.status, 0) << r.err;
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.parse(r.out);
-  EXPECT_EQ(int64_t(doc["rca_top1_hits"]), 2) << "the db deploy's two truth incidents";
-  EXPECT_EQ(int64_t(doc["shared_symptoms"]), 3);
-  EXPECT_EQ(int64_t(doc["rca_top1_any_cause_hits"]), 3) << "inventory's too: db's deploy is a root of its symptom";
-  EXPECT_EQ(int64_t(doc["rca_top1_bound_hits"]), 3) << "one of checkout's roots first, and payment's";
-  EXPECT_DOUBLE_EQ(double(doc["rca_top1_bound"]), 0.75);
+  EXPECT_EQ(int64_t(doc["rca_top1_hits"]), 3) << "the db deploy's two truth incidents and db's own";
+  EXPECT_EQ(int64_t(doc["shared_symptoms"]), 4);
+  EXPECT_EQ(int64_t(doc["rca_top1_any_cause_hits"]), 4) << "inventory's too: db's deploy is a root of its symptom";
+  EXPECT_EQ(int64_t(doc["rca_top1_bound_hits"]), 4) << "db's deploy first on checkout (3), and payment's own";
+  EXPECT_DOUBLE_EQ(double(doc["rca_top1_bound"]), 0.8);
   const CommandResult table = c.evaluate("");
-  EXPECT_NE(table.out.find("3 of 4 naming a root of their symptom, 3 sharing it with another fault"), std::string::npos)
+  EXPECT_NE(table.out.find("4 of 5 naming a root of their symptom, 4 sharing it with another fault"), std::string::npos)
       << table.out;
 }
 
