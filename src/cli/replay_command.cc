@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "correlate/phrases.h"
 #include "correlate/results_json.h"
+#include "model/taxonomy.h"
 
 namespace eventlens::cli {
 
@@ -28,12 +30,20 @@ void print_human_summary(const pipeline::ReplayReport& report) {
     for (const auto& [k, v] : report.verdicts) std::printf("  %s %llu", k.c_str(), static_cast<unsigned long long>(v));
     std::printf("\n");
   }
-  // The impacts seen most often, as sentences.
+  // The impacts seen most often, as sentences: those of scaling and changes
+  // first (what an operator decides, and asks about), then the others
+  // (reactions such as pods scheduled, whose "impact" is mostly the trouble
+  // they came in).
   std::vector<const correlate::ImpactAggregate*> common;
   for (const auto& [key, a] : report.aggregates) {
     if (a.latency_change_rel.size() >= 3) common.push_back(&a);
   }
-  std::stable_sort(common.begin(), common.end(), [](const auto* a, const auto* b) {
+  const auto decided = [](const correlate::ImpactAggregate* a) {
+    const std::optional<Category> category = category_of_type(a->type);
+    return category == Category::scaling || category == Category::change;
+  };
+  std::stable_sort(common.begin(), common.end(), [&](const auto* a, const auto* b) {
+    if (decided(a) != decided(b)) return decided(a);
     return a->latency_change_rel.size() > b->latency_change_rel.size();
   });
   if (!common.empty()) std::printf("impacts (aggregates.json):\n");

@@ -101,6 +101,23 @@ TEST(ReplayCli, SameInputGivesByteIdenticalResults) {
   EXPECT_FALSE(read_file(dir + "/results/problems.jsonl").empty());
 }
 
+// The human summary leads its impact sentences with what an operator
+// decides (scalings, changes), before reactions such as pods scheduled.
+TEST(ReplayCli, TheSummaryShowsTheImpactsOfScalingAndChangesFirst) {
+  const std::string dir = simulate_and_replay("impacts", "mixed", 23, "2h");
+  const CliRun r = run_cli("replay --events " + dir + "/events.jsonl --metrics " + dir + "/metrics.jsonl --logs " + dir +
+                        "/logs.jsonl --traces " + dir + "/traces.jsonl --out " + dir + "/again");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto at = r.output.find("impacts (aggregates.json):\n");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const std::string first = r.output.substr(at + 27, r.output.find('\n', at + 27) - (at + 27));
+  bool decided = false;
+  for (const char* type : {"scale_up ", "scale_down ", "deploy ", "rollback ", "config_changed "}) {
+    decided = decided || first.rfind(std::string("  ") + type, 0) == 0;
+  }
+  EXPECT_TRUE(decided) << first;
+}
+
 TEST(ReplayCli, KubernetesEventsAndPrometheusTextGiveTheSameResultsAsNativeFiles) {
   const std::string dir = temp_dir("formats");
   ASSERT_EQ(run_cli("simulate --quiet --scenario bad-deploy --seed 24 --duration 90m --format k8s,prometheus --out " +
