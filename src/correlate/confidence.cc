@@ -4,21 +4,16 @@
 
 namespace eventlens::correlate {
 
-namespace {
-
-// What a cause blames: its service, or a service-less event itself (a node
-// lost). A deploy of checkout and checkout's own deviation blame one root.
-const std::string& root_of(const Cause& c) { return c.service.empty() ? c.event_id : c.service; }
-
-}  // namespace
+std::string root_of(const Cause& c) { return c.service.empty() ? "event " + c.event_id : c.service; }
 
 Confidence confidence_of(const std::vector<Cause>& causes) {
   Confidence out;
   if (causes.empty()) return out;
   const Cause& first = causes.front();
+  const std::string first_root = root_of(first);
   out.lead = first.score;
   for (std::size_t i = 1; i < causes.size(); ++i) {
-    if (root_of(causes[i]) == root_of(first)) continue;
+    if (root_of(causes[i]) == first_root) continue;
     out.runner_up = &causes[i];
     out.lead = first.score - causes[i].score;
     break;

@@ -19,6 +19,11 @@ namespace eventlens::correlate {
 // others 87 %.
 inline constexpr double kConfidentLead = 0.1;
 
+// What a cause blames, its root: its service (a deploy of checkout and
+// checkout's own deviation blame one root), or "event <id>" for an event of
+// no service (a node lost).
+std::string root_of(const Cause& c);
+
 struct Confidence {
   bool confident = false;
   double lead = 0;        // over the best cause naming another root (its own score when there is none)

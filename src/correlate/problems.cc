@@ -45,8 +45,7 @@ bool better_root_cause(const Cause& a, const Cause& b) {
 // The root a cause names (see Problem::root); `service` for a cause of
 // neither a service nor an event.
 std::string root_of_cause(const Cause& c, const std::string& service) {
-  if (!c.service.empty()) return c.service;
-  return c.kind == "event" ? "event " + c.event_id : service;
+  return c.kind == "event" || !c.service.empty() ? root_of(c) : service;
 }
 
 std::string symptom_phrase(const Incident& inc) {

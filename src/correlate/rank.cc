@@ -5,6 +5,7 @@
 #include <iterator>
 #include <map>
 
+#include "correlate/confidence.h"
 #include "correlate/deviation.h"
 #include "correlate/phrases.h"
 
@@ -560,7 +561,7 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
   std::vector<Cause> firsts, seconds;
   std::vector<std::string> roots;
   for (Cause& c : causes) {
-    std::string root = c.service.empty() ? "event " + c.event_id : c.service;
+    std::string root = root_of(c);
     if (std::find(roots.begin(), roots.end(), root) == roots.end()) {
       roots.push_back(std::move(root));
       firsts.push_back(std::move(c));
