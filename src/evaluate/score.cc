@@ -144,19 +144,20 @@ std::vector<std::vector<std::size_t>> symptoms_of(const std::vector<IncidentTrut
   return groups;
 }
 
-void score_shared_symptoms(const Truth& truth, const EngineResults& results, Evaluation& ev) {
+// `matched`: each truth incident's matching engine incident (or nullptr), by index.
+void score_shared_symptoms(const Truth& truth, const std::vector<const EngineIncident*>& matched, Evaluation& ev) {
   for (const auto& group : symptoms_of(truth.incidents)) {
     std::size_t most = 0;
     for (std::size_t i : group) {
       const IncidentTruth& t = truth.incidents[i];
       std::size_t same = 0;
       bool shared = false, any_hit = false;
-      const EngineIncident* matched = matching_incident(t, results.incidents, truth.end);
+      const EngineIncident* m = matched[i];
       for (std::size_t j : group) {
         const IncidentTruth& u = truth.incidents[j];
         same += naming_hits(t.root_cause, u.root_cause);
         shared = shared || u.cause != t.cause;
-        any_hit = any_hit || (matched != nullptr && root_cause_in_top(u.root_cause, matched->causes, 1));
+        any_hit = any_hit || (m != nullptr && root_cause_in_top(u.root_cause, m->causes, 1));
       }
       most = std::max(most, same);
       ev.shared_symptoms += shared;
@@ -169,11 +170,15 @@ void score_shared_symptoms(const Truth& truth, const EngineResults& results, Eva
 }
 
 void score_incidents(const Truth& truth, const EngineResults& results, Evaluation& ev) {
-  score_shared_symptoms(truth, results, ev);
-  for (const auto& t : truth.incidents) {
+  std::vector<const EngineIncident*> matches;
+  matches.reserve(truth.incidents.size());
+  for (const auto& t : truth.incidents) matches.push_back(matching_incident(t, results.incidents, truth.end));
+  score_shared_symptoms(truth, matches, ev);
+  for (std::size_t i = 0; i < truth.incidents.size(); ++i) {
+    const IncidentTruth& t = truth.incidents[i];
+    const EngineIncident* matched = matches[i];
     ++ev.rca_top1.n;
     ++ev.rca_top3.n;
-    const EngineIncident* matched = matching_incident(t, results.incidents, truth.end);
     const bool top1 = matched != nullptr && root_cause_in_top(t.root_cause, matched->causes, 1);
     const bool top3 = matched != nullptr && root_cause_in_top(t.root_cause, matched->causes, 3);
     ev.rca_top1.hits += top1;
