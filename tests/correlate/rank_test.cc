@@ -109,6 +109,14 @@ Event event_of(const std::string& id, const std::string& type, Category category
   return e;
 }
 
+// The cause naming `service` itself (kind service), or nullptr.
+const Cause* service_cause(const std::vector<Cause>& causes, const std::string& service) {
+  for (const Cause& c : causes) {
+    if (c.kind == "service" && c.service == service) return &c;
+  }
+  return nullptr;
+}
+
 double part(const Cause& c, const std::string& name) {
   for (const auto& r : c.reasons) {
     if (r.name == name) return r.value;
@@ -155,14 +163,12 @@ TEST(RankEvents, AServicesOwnChangeAfterItsDependencysTroubleBeganIsTheNewestTri
   const std::vector<Cause> causes = rank_change_over_a_slow_dependency(-200, -20);
   ASSERT_GE(causes.size(), 2u);
   EXPECT_EQ(causes.front().event_id, "ev-change-web");
-  for (const Cause& c : causes) {
-    if (c.kind == "service" && c.service == "web") {
-      EXPECT_EQ(part(c, "origin"), 1.0);
-      for (const auto& r : c.reasons) {
-        if (r.name == "origin") {
-          EXPECT_NE(r.sentence.find("1 was in trouble before its own change at"), std::string::npos) << r.sentence;
-        }
-      }
+  const Cause* web = service_cause(causes, "web");
+  ASSERT_NE(web, nullptr);
+  EXPECT_EQ(part(*web, "origin"), 1.0);
+  for (const auto& r : web->reasons) {
+    if (r.name == "origin") {
+      EXPECT_NE(r.sentence.find("1 was in trouble before its own change at"), std::string::npos) << r.sentence;
     }
   }
 }
@@ -173,14 +179,12 @@ TEST(RankEvents, ADependencysTroubleAfterTheChangeStillMakesTheServiceAVictim) {
   const std::vector<Cause> causes = rank_change_over_a_slow_dependency(-60, -200);
   ASSERT_GE(causes.size(), 2u);
   EXPECT_NE(causes.front().event_id, "ev-change-web");
-  for (const Cause& c : causes) {
-    if (c.kind == "service" && c.service == "web") {
-      EXPECT_LT(part(c, "origin"), 0.5);
-    }
-  }
+  const Cause* web = service_cause(causes, "web");
+  ASSERT_NE(web, nullptr);
+  EXPECT_LT(part(*web, "origin"), 0.5);
 }
 
-std::string root_of(const Cause& c) { return c.service.empty() ? "event " + c.event_id : c.service; }
+std::string expected_root(const Cause& c) { return c.service.empty() ? "event " + c.event_id : c.service; }
 
 // web's config change, web itself and db: the change and web are one answer
 // (web), told twice; db is another. The first two causes name both answers,
@@ -193,8 +197,8 @@ TEST(RankCauses, TheFirstCausesNameDifferentRootsEachInScoreOrder) {
   std::vector<std::string> roots;
   std::size_t firsts = 0;
   while (firsts < causes.size() &&
-         std::find(roots.begin(), roots.end(), root_of(causes[firsts])) == roots.end()) {
-    roots.push_back(root_of(causes[firsts]));
+         std::find(roots.begin(), roots.end(), expected_root(causes[firsts])) == roots.end()) {
+    roots.push_back(expected_root(causes[firsts]));
     ++firsts;
   }
   ASSERT_LT(firsts, causes.size()) << "web's own cause comes after db's";
@@ -204,7 +208,7 @@ TEST(RankCauses, TheFirstCausesNameDifferentRootsEachInScoreOrder) {
       EXPECT_GE(causes[i].score, causes[i + 1].score) << "cause " << i;
     }
     if (i >= firsts) {
-      EXPECT_NE(std::find(roots.begin(), roots.end(), root_of(causes[i])), roots.end()) << "no new root after the firsts";
+      EXPECT_NE(std::find(roots.begin(), roots.end(), expected_root(causes[i])), roots.end()) << "no new root after the firsts";
     }
   }
 }
