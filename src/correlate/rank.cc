@@ -40,6 +40,8 @@ struct ServiceCandidate {
   std::string name;
   stream::StringId id = 0;
   int distance = -1;  // undirected hops from the incident's service, -1 unknown
+  int below = -1;     // hops from the incident's service down its calls to it, -1 not a dependency
+  int above = -1;     // hops from it down its calls to the incident's service, -1 not a caller
   ServiceDeviation deviation;
   // The signal whose onset is closest to the incident, how close (the onset
   // part), and the trouble of where its pods run that explains it, if any.
@@ -70,24 +72,57 @@ constexpr TimeNs kNodeChurn = 3 * 60 * stream::kSecond;
 // (an autoscaler stepping up, a rollout's pods scheduled).
 constexpr TimeNs kBurstGap = 5 * 60 * stream::kSecond;
 
+// What a service with no path in the call graph to the incident's service
+// keeps of its score: graphs learned from traces miss edges (a service not
+// instrumented, a call not sampled), so it is discounted, not ruled out.
+constexpr double kNoPath = 0.6;
+
 // How many steps trouble takes to show in a caller, per call: a slow or
 // failing dependency shows in its callers' next scrape or the one after.
 constexpr int kPropagationSteps = 2;
 
-double graph_part(int distance, bool graph_known) {
-  if (distance >= 0) return 1.0 / (1.0 + distance);
-  return graph_known ? 0.1 : 0.5;  // not connected / no graph to tell
+// How the call graph lets a candidate reach the incident's service. Trouble
+// travels up the calls (a slow or failing dependency slows and fails its
+// callers) and load travels down them (a caller's surge loads its
+// dependencies). A dependency of the incident's service scores by its
+// depth; a caller when its load rose (it passed the surge on). When the
+// incident's service saw only its traffic change, trouble anywhere near may
+// have reached it up and then down (a caller that fails or retries because
+// of one dependency sends another more or fewer requests): any connected
+// service scores by its distance. Any other service (a sibling of a service
+// that went wrong itself, a caller whose load stayed) the graph gives no way
+// to. Where the pods run (a node's contention or failure) is judged apart,
+// by the origin part.
+bool has_path(const ServiceCandidate& c, bool traffic_symptom) {
+  return c.below >= 0 || (c.above > 0 && c.deviation.load_up) || (traffic_symptom && c.distance >= 0);
 }
 
-std::string graph_sentence(const std::string& candidate, const std::string& incident, int distance,
-                           bool graph_known) {
-  if (distance == 0) return candidate + " is the service the incident is on";
-  if (distance > 0) {
-    return candidate + " is " + std::to_string(distance) + (distance == 1 ? " call" : " calls") + " away from " +
-           incident;
+double graph_part(const ServiceCandidate& c, bool graph_known, bool traffic_symptom) {
+  if (c.below >= 0) return 1.0 / (1.0 + c.below);
+  if (!graph_known) return 0.5;  // no graph to tell
+  if (has_path(c, traffic_symptom)) return 1.0 / (1.0 + (c.above > 0 ? c.above : c.distance));
+  return 0.1;
+}
+
+std::string graph_sentence(const ServiceCandidate& c, const std::string& incident, bool graph_known,
+                           bool traffic_symptom) {
+  const std::string& candidate = c.name;
+  if (c.below == 0) return candidate + " is the service the incident is on";
+  if (!graph_known) return "no service graph is known (no traces, no topology)";
+  auto calls = [](int n) { return std::to_string(n) + (n == 1 ? " call" : " calls"); };
+  if (c.below > 0) return incident + " depends on " + candidate + ", " + calls(c.below) + " down";
+  if (c.above > 0) {
+    return candidate + " calls " + incident + " (" + calls(c.above) + " up)" +
+           (c.deviation.load_up ? std::string(", and its load rose: it passed traffic down")
+                                : std::string(": trouble there does not travel down, and its load did not rise"));
   }
-  return graph_known ? candidate + " is not connected to " + incident + " in the service graph"
-                     : "no service graph is known (no traces, no topology)";
+  if (c.distance > 0) {
+    return candidate + " is " + calls(c.distance) + " away from " + incident +
+           (traffic_symptom ? std::string(" through a common caller, whose traffic to ") + incident +
+                                  " it may have changed"
+                            : std::string(" but neither calls the other: its trouble has no path there"));
+  }
+  return candidate + " is not connected to " + incident + " in the service graph";
 }
 
 }  // namespace
@@ -133,12 +168,24 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     c.name = shard.strings().name(id);
     c.id = id;
     if (auto it = near.find(c.name); it != near.end()) c.distance = it->second;
+    c.below = in.graph.distance_down(incident_service, c.name);
+    c.above = in.graph.distance_down(c.name, incident_service);
     c.deviation = service_deviation(shard, config, id, from, to);
     if (c.deviation.deviated && (!any || c.deviation.onset < earliest)) {
       earliest = c.deviation.onset;
       any = true;
     }
     services.emplace(c.name, std::move(c));
+  }
+  // The incident's service first saw its traffic change (more or fewer
+  // requests), before any latency, errors or saturation of its own.
+  bool traffic_symptom = false;
+  if (auto it = services.find(incident_service); it != services.end() && it->second.deviation.deviated) {
+    const ServiceDeviation::SignalOnset* first = nullptr;
+    for (const auto& so : it->second.deviation.signals) {
+      if (first == nullptr || so.onset < first->onset || (so.onset == first->onset && (so.load || so.drop))) first = &so;
+    }
+    traffic_symptom = first != nullptr && (first->load || first->drop);
   }
   for (auto& entry : services) {
     ServiceCandidate& c = entry.second;  // a plain reference: lambdas below capture it (clang 14)
@@ -324,9 +371,13 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
                        "its strongest deviation reached " + fixed(d.ratio, 1) + "x its baseline (robust z = " +
                            fixed(d.strength_z, 1) + ")"});
     c.parts.push_back({"origin", w.origin, origin, origin_sentence});
-    c.parts.push_back({"graph_distance", w.graph_distance, graph_part(c.distance, graph_known),
-                       graph_sentence(name, incident_service, c.distance, graph_known)});
+    c.parts.push_back({"graph_distance", w.graph_distance, graph_part(c, graph_known, traffic_symptom),
+                       graph_sentence(c, incident_service, graph_known, traffic_symptom)});
     c.score = weighted(c.parts);
+    // A service the call graph gives no path to the incident's service (not
+    // a dependency; a caller whose load did not rise) and that does not share
+    // its node explains it only by a link the graph has not seen.
+    if (graph_known && !has_path(c, traffic_symptom) && shared_place.empty()) c.score *= kNoPath;
   }
 
   std::vector<Cause> causes;
@@ -500,7 +551,7 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
       // so a deploy that explains a service's deviation ranks above the
       // service itself, and an event on a healthy service ranks low.
       const double service_score =
-          deviated ? target->score : 0.3 * graph_part(target != nullptr ? target->distance : -1, graph_known);
+          deviated ? target->score : 0.3 * (target != nullptr ? graph_part(*target, graph_known, traffic_symptom) : graph_known ? 0.1 : 0.5);
       Part inherited{"service_deviation", 0, service_score,
                      deviated ? target->name + " deviated (its own score " + fixed(target->score, 2) + ")"
                               : (event_service.empty() ? std::string("the event names no deviating service")
@@ -538,8 +589,8 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
                            ", the node its pod ran on: a consequence of that failure"});
       }
       if (target != nullptr) {
-        all.push_back({"graph_distance", 0, graph_part(target->distance, graph_known),
-                       graph_sentence(target->name, incident_service, target->distance, graph_known)});
+        all.push_back({"graph_distance", 0, graph_part(*target, graph_known, traffic_symptom),
+                       graph_sentence(*target, incident_service, graph_known, traffic_symptom)});
       }
       cause.reasons = reasons_of(all);
       causes.push_back(std::move(cause));

@@ -37,20 +37,25 @@ struct PairStep {
   double caller_latency, callee_latency, caller_rate, callee_rate;
 };
 
-// Ranks the causes of an incident on `caller` (which calls `callee`)
-// starting at kStart, with neutral history and verdicts, after `feed(s, i,
-// push)` has pushed the samples of second `s` (step `i`) of the hour before
-// and the five minutes after kStart, every 15 s, and `events` at their times.
+// Ranks the causes of an incident on `incident` starting at kStart, over
+// the call graph `edges` (caller, callee), with neutral history and
+// verdicts, after `feed(s, i, push)` has pushed the samples of second `s`
+// (step `i`) of the hour before and the five minutes after kStart, every
+// 15 s, and `events` at their times.
 template <typename Feed>
-std::vector<Cause> rank_fed_incident(const std::string& caller, const std::string& callee, Feed feed,
-                                     std::vector<Event> events = {}) {
+std::vector<Cause> rank_graph_incident(const std::string& incident,
+                                       const std::vector<std::pair<std::string, std::string>>& edges, Feed feed,
+                                       std::vector<Event> events = {}) {
   Config config = default_config();
-  config.topology = {{caller, {callee}}, {callee, {}}};
+  ServiceGraph graph;
+  for (const auto& [caller, callee] : edges) {
+    config.topology[caller].push_back(callee);
+    config.topology[callee];
+    graph.add_edge(caller, callee);
+  }
   NullObserver observer;
   stream::Shard shard(config.stream, observer);
   const auto input = shard.add_input();
-  ServiceGraph graph;
-  graph.add_edge(caller, callee);
   for (int s = -3600; s <= 300; s += 15) {
     const TimeNs t = kStart + s * kSecond;
     for (const Event& e : events) {
@@ -64,7 +69,14 @@ std::vector<Cause> rank_fed_incident(const std::string& caller, const std::strin
   const RankInput in{shard, config, graph,
                      [](const std::string&, const std::string&) { return std::pair{0.5, std::string()}; },
                      [](const std::string&) { return std::string(); }};
-  return rank_causes(in, caller, kStart);
+  return rank_causes(in, incident, kStart);
+}
+
+// The same for an incident on `caller`, which calls `callee`.
+template <typename Feed>
+std::vector<Cause> rank_fed_incident(const std::string& caller, const std::string& callee, Feed feed,
+                                     std::vector<Event> events = {}) {
+  return rank_graph_incident(caller, {{caller, callee}}, feed, std::move(events));
 }
 
 // Feeds `caller` -> `callee` (p95 latency and request counters, as `at`
@@ -252,6 +264,50 @@ TEST(RankServices, APassThroughNodeDoesNotOutrankTheServiceItFronts) {
       EXPECT_LT(part(c, "origin"), 0.5) << "its deviation is api's";
     }
   }
+}
+
+// "front" calls "web" and "search", which call no one. An hour of calm,
+// then from a minute before kStart search's p95 latency is fifty times what
+// it was and front's follows; from kStart, what web sees is `web_symptom`:
+// "slower" (its own p95 latency triples) or "less traffic" (front, failing
+// its pages on search, sends it 60 % fewer requests).
+std::vector<Cause> rank_sibling_incident(const std::string& web_symptom) {
+  double requests[3] = {0, 0, 0};
+  return rank_graph_incident("web", {{"front", "web"}, {"front", "search"}}, [&](int s, int i, auto push) {
+    const bool search_slow = s >= -60;
+    const double latency[3] = {(search_slow ? 2.0 : 0.1) + 0.002 * noise(i),
+                               (web_symptom == "slower" && s >= 0 ? 0.15 : 0.05) + 0.001 * noise(i + 3),
+                               (search_slow ? 1.0 : 0.02) + 0.0005 * noise(i + 5)};
+    const double rate[3] = {100 + 2 * noise(i + 7),
+                            (web_symptom == "less traffic" && s >= 0 ? 40.0 : 100.0) + 2 * noise(i + 9),
+                            100 + 2 * noise(i + 11)};
+    const char* names[3] = {"front", "web", "search"};
+    for (int k = 0; k < 3; ++k) {
+      requests[k] += rate[k] * 15;
+      push("http_request_duration_seconds", {{"quantile", "0.95"}, {"service", names[k]}}, latency[k]);
+      push("http_requests_total", {{"service", names[k]}}, requests[k]);
+    }
+  });
+}
+
+TEST(RankServices, ASiblingsTroubleHasNoPathToAServiceThatDoesNotCallIt) {
+  const std::vector<Cause> causes = rank_sibling_incident("slower");
+  ASSERT_FALSE(causes.empty());
+  EXPECT_EQ(causes.front().service, "web");
+  const Cause* search = service_cause(causes, "search");
+  ASSERT_NE(search, nullptr) << "search deviated, so it is a candidate";
+  EXPECT_LT(search->score, causes.front().score);
+  EXPECT_DOUBLE_EQ(part(*search, "graph_distance"), 0.1);
+  bool said = false;
+  for (const auto& r : search->reasons) said = said || r.sentence.find("no path") != std::string::npos;
+  EXPECT_TRUE(said) << "the graph reason says why search cannot reach web";
+}
+
+TEST(RankServices, ASiblingsTroubleReachesAServiceThatOnlyGotLessTrafficThroughTheirCaller) {
+  const std::vector<Cause> causes = rank_sibling_incident("less traffic");
+  ASSERT_FALSE(causes.empty());
+  EXPECT_EQ(causes.front().service, "search");
+  EXPECT_DOUBLE_EQ(part(causes.front(), "graph_distance"), 1.0 / 3);
 }
 
 // Signals derived from spans (stream/derived_metrics.h), pushed here as the
