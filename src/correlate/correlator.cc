@@ -243,18 +243,19 @@ std::pair<double, std::string> Correlator::history_prior(const std::string& serv
                  (service.empty() ? "the cluster" : service) + " were followed by harm"};
 }
 
-std::vector<Cause> Correlator::rank_under(const Config& config, const std::string& service, TimeNs start) const {
+std::vector<Cause> Correlator::rank_under(const Config& config, const std::string& service, TimeNs start,
+                                          std::string_view role) const {
   RankInput in{*shard_, config, graph_,
                [this](const std::string& s, const std::string& t) { return history_prior(s, t); },
                [this](const std::string& id) {
                  auto it = verdicts_.find(id);
                  return it == verdicts_.end() ? std::string() : it->second.second;
                }};
-  return rank_causes(in, service, start);
+  return rank_causes(in, service, start, role);
 }
 
-std::vector<Cause> Correlator::rank_symptom(const std::string& service, TimeNs start) const {
-  return rank_under(config_, service, start);
+std::vector<Cause> Correlator::rank_symptom(const std::string& service, TimeNs start, std::string_view role) const {
+  return rank_under(config_, service, start, role);
 }
 
 void Correlator::rank(Incident& incident, TimeNs on_top_of) const {
@@ -271,7 +272,7 @@ void Correlator::rank(Incident& incident, TimeNs on_top_of) const {
     escalation.cause_lookback = std::min(config_.cause_lookback, half);
     escalation.baseline_window = std::min(config_.baseline_window, half);
   }
-  auto rank_with = [&](const Config& config) { return rank_under(config, incident.service, incident.start); };
+  auto rank_with = [&](const Config& config) { return rank_under(config, incident.service, incident.start, incident.role); };
   // Only a new trigger makes it a second fault: an event, come after the
   // earlier incident began, ranked first. Else it is the first fault
   // growing (a surge still ramping up), ranked over the usual window.

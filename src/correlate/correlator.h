@@ -61,7 +61,7 @@ class Correlator : public stream::ShardObserver {
   std::uint64_t enriched_final() const { return enriched_final_; }
   // Returns the causes of a symptom on `service` that began at `start`,
   // ranked as an incident's are, with what is final so far.
-  std::vector<Cause> rank_symptom(const std::string& service, TimeNs start) const;
+  std::vector<Cause> rank_symptom(const std::string& service, TimeNs start, std::string_view role = {}) const;
 
   // Checkpoints.
   void save(stream::StateWriter& out) const;
@@ -88,7 +88,8 @@ class Correlator : public stream::ShardObserver {
   void finalize(Pending& p);
   void detect(TimeNs step_start);
   void rank(Incident& incident, TimeNs on_top_of) const;
-  std::vector<Cause> rank_under(const Config& config, const std::string& service, TimeNs start) const;
+  std::vector<Cause> rank_under(const Config& config, const std::string& service, TimeNs start,
+                                std::string_view role) const;
   std::pair<double, std::string> history_prior(const std::string& service, const std::string& type) const;
   void record_aggregate(const EnrichedEvent& e);
   const DetectionSpec* detection_for(const std::string& role) const;

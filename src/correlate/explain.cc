@@ -74,7 +74,7 @@ void SymptomExplainer::answer(const ExplainRequest& request, const Correlator& c
   Explanation e;
   e.id = explanation_id(request);
   e.symptom = request;
-  e.causes = correlator.rank_symptom(request.service, request.time);
+  e.causes = correlator.rank_symptom(request.service, request.time, request.role);
   const std::string what = (request.role.empty() ? std::string("trouble") : role_phrase(request.role)) + " of " +
                            request.service + " at " + clock_time(request.time);
   e.summary = what + causes_sentence(e.causes);

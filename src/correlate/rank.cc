@@ -47,6 +47,7 @@ struct ServiceCandidate {
   // part), and the trouble of where its pods run that explains it, if any.
   const ServiceDeviation::SignalOnset* closest = nullptr;
   double onset_part = 0;
+  bool unproductive = false;  // its signals are all of a kind that cannot make the symptom
   const ServiceDeviation::SignalOnset* pressure = nullptr;
   double score = 0;
   std::vector<Part> parts;
@@ -125,6 +126,26 @@ std::string graph_sentence(const ServiceCandidate& c, const std::string& inciden
   return candidate + " is not connected to " + incident + " in the service graph";
 }
 
+// What a signal says went wrong, as far as its callers feel it: slower
+// answers or failed ones.
+enum class Trouble { slow, failing, other };
+
+Trouble trouble_of(std::string_view role) {
+  const std::string_view metric = metric_role_of(role);
+  if (role == "latency" || role == "call_latency" || metric == "latency") return Trouble::slow;
+  if (role == "errors" || role == "call_errors" || metric == "errors") return Trouble::failing;
+  return Trouble::other;
+}
+
+// Whether a dependency's signal of `role` can be what made its caller's
+// `symptom` deviate. Slowness travels up as slowness, and as failures where
+// callers time out; failures travel up as failures (a failed call returns
+// early, it does not make the caller slower): a latency symptom is not the
+// doing of a dependency that only failed.
+bool can_produce(std::string_view role, Trouble symptom) {
+  return !(symptom == Trouble::slow && trouble_of(role) == Trouble::failing);
+}
+
 }  // namespace
 
 double event_type_prior(const std::string& type, Category category) {
@@ -144,7 +165,7 @@ double event_type_prior(const std::string& type, Category category) {
 }
 
 std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_service, TimeNs start,
-                               std::size_t max_causes) {
+                               std::string_view symptom_role, std::size_t max_causes) {
   const stream::Shard& shard = in.shard;
   const Config& config = in.config;
   const RankingWeights& w = config.weights;
@@ -156,6 +177,7 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
   // and still be one trouble: a third of the lookback.
   const TimeNs related = config.cause_lookback / 3;
   const bool graph_known = !in.graph.empty();
+  const Trouble symptom = trouble_of(symptom_role);
   const auto near = in.graph.neighbourhood(incident_service, 6);
 
   // ---- services ----
@@ -197,7 +219,13 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
     const ServiceDeviation::SignalOnset*& closest = c.closest;
     double& onset = c.onset_part;
     const double lead_scale = static_cast<double>(std::max<TimeNs>(tau, related));
+    // Another service speaks through the signals that can have produced the
+    // symptom; only when it has none does the nearest of the others, at half
+    // its worth.
+    bool produces = false;
+    for (const auto& so : d.signals) produces = produces || c.name == incident_service || can_produce(so.role, symptom);
     for (const auto& so : d.signals) {
+      if (produces && c.name != incident_service && !can_produce(so.role, symptom)) continue;
       // A deviation after the incident began is a weaker sign than one before.
       const double p = so.onset <= start ? std::exp(-static_cast<double>(start - so.onset) / lead_scale)
                                          : std::exp(-3 * static_cast<double>(so.onset - start) / lead_scale);
@@ -205,6 +233,10 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
         onset = p;
         closest = &so;
       }
+    }
+    if (!produces) {
+      onset *= 0.5;
+      c.unproductive = true;
     }
     // Where its pods run went wrong with it (its nodes' CPU rose before its
     // deviation, or within a step) while no more requests came: contention
@@ -366,7 +398,9 @@ std::vector<Cause> rank_causes(const RankInput& in, const std::string& incident_
                            (closest->onset <= start
                                 ? ", " + human_duration(start - closest->onset) + " before the incident"
                                 : ", " + human_duration(closest->onset - start) + " after the incident began") +
-                           (d.onset == earliest ? "; it was the first of all services to deviate" : "")});
+                           (d.onset == earliest ? "; it was the first of all services to deviate" : "") +
+                           (c.unproductive ? "; it only failed requests, which makes callers fail, not slow down"
+                                           : "")});
     c.parts.push_back({"strength", w.strength, strength,
                        "its strongest deviation reached " + fixed(d.ratio, 1) + "x its baseline (robust z = " +
                            fixed(d.strength_z, 1) + ")"});

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "correlate/config.h"
@@ -33,8 +34,10 @@ struct RankInput {
 // at most `max_causes`: first the best cause of each root (a service, named
 // by itself or by an event on it; a service-less event), best first, then
 // the others, best first.
+// `symptom_role` is the role of the signal that went wrong ("" when not
+// known): a latency symptom is not what a dependency's errors produce.
 std::vector<Cause> rank_causes(const RankInput& in, const std::string& service, TimeNs start,
-                               std::size_t max_causes = 10);
+                               std::string_view symptom_role = {}, std::size_t max_causes = 10);
 
 // Returns how far past a symptom's start the ranking reads (a cause can show
 // a step or two after the symptom was first seen: the symptom's step may be

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <string_view>
 
 #include "correlate/config.h"
 #include "correlate/graph.h"
@@ -45,7 +46,7 @@ struct PairStep {
 template <typename Feed>
 std::vector<Cause> rank_graph_incident(const std::string& incident,
                                        const std::vector<std::pair<std::string, std::string>>& edges, Feed feed,
-                                       std::vector<Event> events = {}) {
+                                       std::vector<Event> events = {}, std::string_view symptom_role = {}) {
   Config config = default_config();
   ServiceGraph graph;
   for (const auto& [caller, callee] : edges) {
@@ -69,7 +70,7 @@ std::vector<Cause> rank_graph_incident(const std::string& incident,
   const RankInput in{shard, config, graph,
                      [](const std::string&, const std::string&) { return std::pair{0.5, std::string()}; },
                      [](const std::string&) { return std::string(); }};
-  return rank_causes(in, incident, kStart);
+  return rank_causes(in, incident, kStart, symptom_role);
 }
 
 // The same for an incident on `caller`, which calls `callee`.
@@ -308,6 +309,40 @@ TEST(RankServices, ASiblingsTroubleReachesAServiceThatOnlyGotLessTrafficThroughT
   ASSERT_FALSE(causes.empty());
   EXPECT_EQ(causes.front().service, "search");
   EXPECT_DOUBLE_EQ(part(causes.front(), "graph_distance"), 1.0 / 3);
+}
+
+// "web" calls "db" and "cache". An hour of calm; from two minutes before
+// kStart cache answers five times slower; from half a minute before, a
+// fifth of db's requests fail (fast: its latency stays); from kStart web's
+// p95 latency triples. Ranked as a latency symptom of web.
+std::vector<Cause> rank_slow_caller_of_a_failing_and_a_slow_dependency() {
+  double requests[3] = {0, 0, 0}, errors = 0;
+  return rank_graph_incident(
+      "web", {{"web", "db"}, {"web", "cache"}},
+      [&](int s, int i, auto push) {
+        const double latency[3] = {(s >= 0 ? 0.3 : 0.1) + 0.002 * noise(i), 0.02 + 0.0005 * noise(i + 3),
+                                   (s >= -120 ? 0.05 : 0.01) + 0.0002 * noise(i + 5)};
+        const char* names[3] = {"web", "db", "cache"};
+        for (int k = 0; k < 3; ++k) {
+          requests[k] += (100 + 2 * noise(i + 7 + k)) * 15;
+          push("http_request_duration_seconds", {{"quantile", "0.95"}, {"service", names[k]}}, latency[k]);
+          push("http_requests_total", {{"service", names[k]}}, requests[k]);
+        }
+        errors += (s >= -30 ? 20.0 : 0.1 + 0.05 * noise(i + 2)) * 15;
+        push("http_requests_errors_total", {{"service", "db"}}, errors);
+      },
+      {}, "latency");
+}
+
+TEST(RankServices, ADependencyThatOnlyFailedRequestsDoesNotExplainItsCallersSlowness) {
+  const std::vector<Cause> causes = rank_slow_caller_of_a_failing_and_a_slow_dependency();
+  ASSERT_FALSE(causes.empty());
+  EXPECT_EQ(causes.front().service, "cache");
+  const Cause* db = service_cause(causes, "db");
+  ASSERT_NE(db, nullptr) << "db's errors deviated, so it is a candidate";
+  bool said = false;
+  for (const auto& r : db->reasons) said = said || r.sentence.find("only failed requests") != std::string::npos;
+  EXPECT_TRUE(said) << "its onset reason says why it counts less";
 }
 
 // Signals derived from spans (stream/derived_metrics.h), pushed here as the
