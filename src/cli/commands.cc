@@ -7,6 +7,7 @@
 #include "cli/decode_command.h"
 #include "cli/evaluate_command.h"
 #include "cli/replay_command.h"
+#include "cli/serve_command.h"
 #include "codec/decode_bench.h"
 #include "pipeline/engine_bench.h"
 #include "simulate/simulate_bench.h"
@@ -123,6 +124,20 @@ int run(int argc, char** argv) {
   bench_engine->add_option("--replay", bench_engine_opts.replay,
                            "a simulator output directory: time replay of its files next to decoding them instead");
 
+  ServeCommandOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the engine live: with --kafka, on Kafka topics as a consumer group");
+  serve_cmd->add_option("--kafka", serve.kafka.brokers, "Kafka bootstrap servers (host:port,...)");
+  serve_cmd->add_option("--config", serve.kafka.config, "engine configuration (YAML, docs/engine-config.md)");
+  serve_cmd->add_option("--group", serve.kafka.group, "consumer group: processes with the same group share the work")
+      ->default_val(serve.kafka.group);
+  serve_cmd->add_option("--instance", serve.kafka.instance,
+                        "this process's name in the group (default: kept in --state, else host and pid)");
+  serve_cmd->add_option("--state", serve.state, "directory for what this instance keeps across restarts");
+  serve_cmd->add_option("--topic-prefix", serve.kafka.topic_prefix, "prepended to every Kafka topic name");
+  serve_cmd->add_flag("--bounded", serve.kafka.bounded,
+                      "stop once every assigned partition is read to its end (a backfill), results committed");
+  serve_cmd->add_flag("--quiet", serve.quiet, "no progress lines on stderr");
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -137,6 +152,7 @@ int run(int argc, char** argv) {
   }
 
   if (decode_cmd->parsed()) return run_decode(decode);
+  if (serve_cmd->parsed()) return run_serve(serve);
   if (bench_decode->parsed()) return codec::run_bench_decode(bench);
   if (simulate_cmd->parsed()) return run_simulate(simulate);
   if (replay_cmd->parsed()) return run_replay(replay);

@@ -2,6 +2,7 @@
 // headers and partition offsets. Plain values; no threading concerns.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -22,6 +23,14 @@ struct PartitionOffset {
   std::int64_t offset = 0;
 
   friend bool operator==(const PartitionOffset&, const PartitionOffset&) = default;
+};
+
+// One partition of one topic.
+struct TopicPartition {
+  std::string topic;
+  std::int32_t partition = 0;
+  friend bool operator==(const TopicPartition&, const TopicPartition&) = default;
+  friend auto operator<=>(const TopicPartition&, const TopicPartition&) = default;
 };
 
 // The offset a committed-offset query gives for a partition with no commit.

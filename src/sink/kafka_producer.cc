@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kafka/rdkafka_config.h"
+#include "kafka/rdkafka_handles.h"
 
 namespace eventlens::sink {
 
@@ -26,6 +27,19 @@ int to_ms(std::chrono::milliseconds d) {
   if (d.count() < 0) return 0;
   if (d.count() > 0x7fffffff) return 0x7fffffff;
   return static_cast<int>(d.count());
+}
+
+// Takes ownership of what a librdkafka transaction call returned.
+TransactionStatus transaction_status(RdKafka::Error* raw, std::string_view call) {
+  std::unique_ptr<RdKafka::Error> e(raw);
+  if (!e) return std::nullopt;
+  TransactionError out;
+  out.kind = e->is_fatal()             ? TransactionError::Kind::fatal
+             : e->txn_requires_abort() ? TransactionError::Kind::abortable
+             : e->is_retriable()       ? TransactionError::Kind::retriable
+                                       : TransactionError::Kind::abortable;
+  out.error = make_error("", std::string(call) + ": " + e->str());
+  return out;
 }
 
 }  // namespace
@@ -202,6 +216,39 @@ Status KafkaProducer::flush(std::chrono::milliseconds timeout) {
                                       last.reason);
   }
   return ok_status();
+}
+
+TransactionStatus KafkaProducer::init_transactions(std::chrono::milliseconds timeout) {
+  return transaction_status(impl_->producer->init_transactions(to_ms(timeout)), "init_transactions");
+}
+
+TransactionStatus KafkaProducer::begin_transaction() {
+  return transaction_status(impl_->producer->begin_transaction(), "begin_transaction");
+}
+
+TransactionStatus KafkaProducer::send_offsets_to_transaction(std::span<const kafka::PartitionOffset> offsets,
+                                                             const kafka::GroupMetadata& group,
+                                                             std::chrono::milliseconds timeout) {
+  if (offsets.empty()) return std::nullopt;
+  std::vector<RdKafka::TopicPartition*> list;
+  list.reserve(offsets.size());
+  for (const kafka::PartitionOffset& o : offsets) {
+    list.push_back(RdKafka::TopicPartition::create(o.topic, o.partition, o.offset));
+  }
+  TransactionStatus st = transaction_status(
+      impl_->producer->send_offsets_to_transaction(list, group.native().metadata.get(), to_ms(timeout)),
+      "send_offsets_to_transaction");
+  RdKafka::TopicPartition::destroy(list);
+  return st;
+}
+
+TransactionStatus KafkaProducer::commit_transaction(std::chrono::milliseconds timeout) {
+  impl_->since_poll = 0;
+  return transaction_status(impl_->producer->commit_transaction(to_ms(timeout)), "commit_transaction");
+}
+
+TransactionStatus KafkaProducer::abort_transaction(std::chrono::milliseconds timeout) {
+  return transaction_status(impl_->producer->abort_transaction(to_ms(timeout)), "abort_transaction");
 }
 
 DeliveryCounts KafkaProducer::counts() const {

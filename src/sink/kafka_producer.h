@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "kafka/client_properties.h"
+#include "kafka/group_metadata.h"
 #include "kafka/message.h"
 #include "model/result.h"
 
@@ -25,6 +27,21 @@ struct KafkaProducerOptions {
   // How long the destructor waits for messages still in flight.
   std::chrono::milliseconds close_timeout{30'000};
 };
+
+// How a transaction call failed, as librdkafka classifies it: what the
+// caller does next depends on it.
+struct TransactionError {
+  enum class Kind {
+    retriable,  // call it again
+    abortable,  // abort_transaction(), then begin again: the transaction's output is void
+    fatal,      // the producer is unusable (fenced by a newer instance with its
+                // transactional id, or the broker lost its state): make a new one
+  };
+  Kind kind = Kind::fatal;
+  Error error;
+};
+// Ok, or how it failed.
+using TransactionStatus = std::optional<TransactionError>;
 
 struct DeliveryCounts {
   std::uint64_t produced = 0;   // accepted by produce()
@@ -62,6 +79,22 @@ class KafkaProducer {
   // delivery failed since the previous flush: Ok means everything produced
   // so far is durable on the broker.
   Status flush(std::chrono::milliseconds timeout);
+
+  // Transactions (options.properties must set transactional.id): every
+  // message produced between begin and commit, and the consumer offsets sent
+  // with it, become visible to read_committed consumers together or not at
+  // all. init_transactions() once, first: it fences off an older producer
+  // with the same transactional id and aborts what it left open.
+  TransactionStatus init_transactions(std::chrono::milliseconds timeout);
+  TransactionStatus begin_transaction();
+  // Commits `offsets` (next offsets to read) for the group `group` names,
+  // as part of the transaction.
+  TransactionStatus send_offsets_to_transaction(std::span<const kafka::PartitionOffset> offsets,
+                                                const kafka::GroupMetadata& group,
+                                                std::chrono::milliseconds timeout);
+  // Flushes what was produced and commits it.
+  TransactionStatus commit_transaction(std::chrono::milliseconds timeout);
+  TransactionStatus abort_transaction(std::chrono::milliseconds timeout);
 
   DeliveryCounts counts() const;
   // Returns the latest delivery failure, if any.

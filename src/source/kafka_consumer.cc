@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "kafka/rdkafka_config.h"
+#include "kafka/rdkafka_handles.h"
 
 namespace eventlens::source {
 
@@ -66,8 +67,18 @@ void MessageBatch::merge_next_offsets(std::vector<kafka::PartitionOffset>& offse
   }
 }
 
-struct KafkaConsumer::Impl {
+std::vector<kafka::TopicPartition> partitions_of(const std::vector<RdKafka::TopicPartition*>& list) {
+  std::vector<kafka::TopicPartition> out;
+  out.reserve(list.size());
+  for (const RdKafka::TopicPartition* tp : list) out.push_back({tp->topic(), tp->partition()});
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+struct KafkaConsumer::Impl final : RdKafka::RebalanceCb {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+  std::function<void(const std::vector<kafka::TopicPartition>&)> on_assigned;
+  std::function<void(const std::vector<kafka::TopicPartition>&)> on_revoked;
   bool closed = false;
   // An Error met while a batch was already being filled; poll() returns it next.
   std::optional<Error> pending;
@@ -87,6 +98,21 @@ struct KafkaConsumer::Impl {
     const RdKafka::ErrorCode err = consumer->close();
     if (err != RdKafka::ERR_NO_ERROR) return make_error("", "close: " + RdKafka::err2str(err));
     return ok_status();
+  }
+
+  // Runs inside consume(), on poll()'s thread. The eager assignors hand out
+  // and take back whole assignments: assign() and unassign().
+  void rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      if (on_assigned) on_assigned(partitions_of(partitions));
+      c->assign(partitions);
+      return;
+    }
+    // A revocation, or a rebalance that failed: this member owns nothing
+    // until the next assignment.
+    if (on_revoked) on_revoked(partitions_of(partitions));
+    c->unassign();
   }
 
   Status usable() const {
@@ -159,7 +185,12 @@ Result<KafkaConsumer> KafkaConsumer::create(const KafkaConsumerOptions& options)
   auto conf = kafka::make_rdkafka_conf(properties);
   if (!conf) return conf.error();
   auto impl = std::make_unique<Impl>();
+  impl->on_assigned = options.on_assigned;
+  impl->on_revoked = options.on_revoked;
   std::string why;
+  if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl.get()), why) != RdKafka::Conf::CONF_OK) {
+    return make_error("", "cannot install the rebalance callback: " + why);
+  }
   impl->consumer.reset(RdKafka::KafkaConsumer::create(conf->get(), why));
   if (!impl->consumer) return make_error("", "cannot create the Kafka consumer: " + why);
   return KafkaConsumer(std::move(impl));
@@ -206,7 +237,10 @@ Result<std::size_t> KafkaConsumer::poll(MessageBatch& batch, std::size_t max_mes
       continue;
     }
     if (err == RdKafka::ERR__TIMED_OUT) break;
-    if (err == RdKafka::ERR__PARTITION_EOF) continue;
+    if (err == RdKafka::ERR__PARTITION_EOF) {
+      batch.ends_.push_back({m->topic_name(), m->partition()});
+      continue;
+    }
     Error e = impl.message_error(*m);
     ++impl.counts.errors;
     impl.last_error = e;
@@ -238,6 +272,35 @@ Status KafkaConsumer::commit(std::span<const kafka::PartitionOffset> offsets) {
   }
   ++impl_->counts.commits;
   return ok_status();
+}
+
+Result<std::vector<kafka::TopicPartition>> KafkaConsumer::assignment() {
+  if (Status st = impl_->usable(); !st) return st.error();
+  PartitionList list;
+  const RdKafka::ErrorCode err = impl_->consumer->assignment(list.items);
+  if (err != RdKafka::ERR_NO_ERROR) return make_error("", "assignment: " + RdKafka::err2str(err));
+  return partitions_of(list.items);
+}
+
+Result<std::pair<std::int64_t, std::int64_t>> KafkaConsumer::watermarks(const kafka::TopicPartition& partition,
+                                                                       std::chrono::milliseconds timeout) {
+  if (Status st = impl_->usable(); !st) return st.error();
+  std::int64_t low = 0, high = 0;
+  const RdKafka::ErrorCode err =
+      impl_->consumer->query_watermark_offsets(partition.topic, partition.partition, &low, &high, to_ms(timeout));
+  if (err != RdKafka::ERR_NO_ERROR) {
+    return make_error(partition.topic + "[" + std::to_string(partition.partition) + "]",
+                      "watermarks: " + RdKafka::err2str(err));
+  }
+  return std::pair{low, high};
+}
+
+Result<kafka::GroupMetadata> KafkaConsumer::group_metadata() {
+  if (Status st = impl_->usable(); !st) return st.error();
+  auto native = std::make_unique<kafka::GroupMetadata::Native>();
+  native->metadata.reset(impl_->consumer->groupMetadata());
+  if (!native->metadata) return make_error("", "the consumer has no group metadata");
+  return kafka::GroupMetadata(std::move(native));
 }
 
 Result<std::vector<kafka::PartitionOffset>> KafkaConsumer::committed(

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "kafka/client_properties.h"
+#include "kafka/group_metadata.h"
 #include "kafka/message.h"
 #include "model/result.h"
 #include "model/time.h"
@@ -48,12 +50,21 @@ class MessageBatch {
   // keeping the larger offset where `offsets` already names the partition.
   void merge_next_offsets(std::vector<kafka::PartitionOffset>& offsets) const;
 
+  // The partitions this poll read to their end (only with the librdkafka
+  // property enable.partition.eof=true): each has no message past the last
+  // one handed out, for now.
+  const std::vector<kafka::TopicPartition>& reached_end() const { return ends_; }
+
  private:
   friend class KafkaConsumer;
   ConsumedMessage& append();
-  void clear() { size_ = 0; }
+  void clear() {
+    size_ = 0;
+    ends_.clear();
+  }
 
   std::vector<ConsumedMessage> messages_;
+  std::vector<kafka::TopicPartition> ends_;
   std::size_t size_ = 0;
 };
 
@@ -63,6 +74,13 @@ struct KafkaConsumerOptions {
   kafka::ClientProperties properties;
   // The consumer group; overrides a group.id among the properties.
   std::string group_id;
+  // Called on poll()'s thread while the group rebalances, before the change
+  // takes effect: the partitions this member now owns, and those it gives up
+  // (with the eager assignors eventlens uses, every partition it held). A
+  // member that must finish work on a partition before another takes it over
+  // (commit a transaction) does it in on_revoked. Either may be empty.
+  std::function<void(const std::vector<kafka::TopicPartition>&)> on_assigned;
+  std::function<void(const std::vector<kafka::TopicPartition>&)> on_revoked;
 };
 
 struct ConsumerCounts {
@@ -103,6 +121,18 @@ class KafkaConsumer {
   // Returns the group's committed offsets for the partitions assigned to this
   // consumer now; kafka::kNoOffset where none was committed.
   Result<std::vector<kafka::PartitionOffset>> committed(std::chrono::milliseconds timeout);
+
+  // Returns the partitions assigned to this member now, ordered.
+  Result<std::vector<kafka::TopicPartition>> assignment();
+
+  // Returns the first and the next-to-be-written offset of a partition (its
+  // low and high watermarks) as the broker knows them now.
+  Result<std::pair<std::int64_t, std::int64_t>> watermarks(const kafka::TopicPartition& partition,
+                                                          std::chrono::milliseconds timeout);
+
+  // Returns what a transactional producer needs to commit this member's
+  // offsets in its transactions (KafkaProducer::send_offsets_to_transaction).
+  Result<kafka::GroupMetadata> group_metadata();
 
   // Leaves the group; later calls fail. Idempotent.
   Status close();

@@ -1,0 +1,495 @@
+#include "pipeline/kafka_serve.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <deque>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "codec/decoder.h"
+#include "correlate/config.h"
+#include "correlate/results_json.h"
+#include "pipeline/engine.h"
+#include "pipeline/file_inputs.h"
+#include "sink/kafka_producer.h"
+#include "source/kafka_consumer.h"
+
+namespace eventlens::pipeline {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A dead letter carries the bytes it came as, up to this many; a longer
+// original is cut, and its size and hash say what it was.
+constexpr std::size_t kDeadLetterBytes = 64 * 1024;
+
+// Messages taken per poll: enough to amortize the poll, few enough that a
+// commit is never far away.
+constexpr std::size_t kPollBatch = 10'000;
+constexpr std::chrono::milliseconds kPollWait{100};
+
+// How often a retriable transaction call is tried before the run gives up.
+constexpr int kTransactionTries = 5;
+
+std::string hex64(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Where a record came from: what a dead letter says of it.
+struct Origin {
+  const std::string* topic = nullptr;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::string key;
+};
+
+kafka::Headers origin_headers(const Origin& o, const Error& reason) {
+  return {{"eventlens.source.topic", *o.topic},
+          {"eventlens.source.partition", std::to_string(o.partition)},
+          {"eventlens.source.offset", std::to_string(o.offset)},
+          {"eventlens.reason", reason.to_string()}};
+}
+
+// The output side of one run: a transactional producer, the topic names,
+// and the first error met while producing (results are produced from inside
+// the engines' callbacks, where no error can be returned).
+class Output {
+ public:
+  Output(sink::KafkaProducer& producer, const KafkaServeSpec& spec) : producer_(producer) {
+    const std::string& p = spec.topic_prefix;
+    enriched_ = p + spec.topics.enriched;
+    incidents_ = p + spec.topics.incidents;
+    problems_ = p + spec.topics.problems;
+    dead_letter_ = p + spec.topics.dead_letter;
+  }
+
+  void send(const std::string& topic, std::string_view key, std::string_view value, const kafka::Headers& headers) {
+    if (Status st = producer_.produce(topic, key, value, headers); !st && !error_) error_ = st.error();
+    ++produced_;
+  }
+
+  const std::string& enriched() const { return enriched_; }
+  const std::string& incidents() const { return incidents_; }
+  const std::string& problems() const { return problems_; }
+  const std::string& dead_letter() const { return dead_letter_; }
+  std::optional<Error> take_error() { return std::exchange(error_, std::nullopt); }
+  std::uint64_t produced() const { return produced_; }
+
+ private:
+  sink::KafkaProducer& producer_;
+  std::string enriched_, incidents_, problems_, dead_letter_;
+  std::optional<Error> error_;
+  std::uint64_t produced_ = 0;
+};
+
+// One task's results, keyed by service, on their topics. `current` is where
+// the record the engine is taking in came from: a record it refuses goes to
+// dead_letter with that origin.
+class TaskSink final : public correlate::ResultSink {
+ public:
+  TaskSink(Output& out, const Origin*& current) : out_(out), current_(current) {}
+
+  void on_enriched(const correlate::EnrichedEvent& e) override {
+    value_.clear();
+    correlate::append_enriched_json(value_, e);
+    out_.send(out_.enriched(), e.event.service, value_, {{"eventlens.stage", e.provisional ? "provisional" : "final"}});
+  }
+  void on_incident(const correlate::Incident& incident, bool final) override {
+    value_.clear();
+    correlate::append_incident_json(value_, incident);
+    out_.send(out_.incidents(), incident.service, value_, {{"eventlens.stage", final ? "final" : "open"}});
+  }
+  void on_problem(const correlate::Problem& problem) override {
+    value_.clear();
+    correlate::append_problem_json(value_, problem);
+    out_.send(out_.problems(), problem.root, value_, {});
+  }
+  // serve answers no named symptoms (replay --explain does).
+  void on_explanation(const correlate::Explanation&) override {}
+  void on_dead_letter(const Record& record, const Error& reason) override {
+    value_.clear();
+    correlate::append_dead_letter_json(value_, record, reason);
+    kafka::Headers headers;
+    if (current_ != nullptr) headers = origin_headers(*current_, reason);
+    out_.send(out_.dead_letter(), current_ != nullptr ? std::string_view(current_->key) : std::string_view(), value_,
+              headers);
+  }
+
+ private:
+  Output& out_;
+  const Origin*& current_;
+  std::string value_;
+};
+
+// A decoded record waiting for its turn, and where it came from.
+struct Buffered {
+  Record record;
+  TimeNs time = 0;
+  Origin origin;
+};
+
+// One input topic's partition as an input of its task's engine. Its records
+// wait here until the task takes them in event-time order.
+struct TaskInput {
+  std::string topic;
+  std::size_t order = 0;  // the topic's place among the inputs: breaks ties in time
+  std::size_t id = 0;     // the engine's input
+  std::deque<Buffered> buffered;
+  TimeNs announced = 0;   // the latest heartbeat given for it
+  // Kafka offsets: after the last message taken, and as last committed.
+  std::int64_t next_offset = -1;
+  std::int64_t committed = -1;
+  Clock::time_point last_record;
+  bool idle = false;    // told to the engine
+  bool at_end = false;  // bounded: read to its end
+};
+
+// The engine of one partition number and the inputs that feed it. As
+// `replay` merges its files, a task hands its engine the earliest record
+// any input holds, once every input that may still send something holds
+// one (as a Kafka Streams task picks among its partitions' buffered
+// records): inputs consumed at different speeds meet in event time.
+struct Task {
+  const Origin* current = nullptr;
+  std::unique_ptr<TaskSink> sink;  // before the engine, which reports to it
+  std::unique_ptr<Engine> engine;
+  std::vector<TaskInput> inputs;  // in the order of the spec's topics
+
+  TaskInput* input(const std::string& topic) {
+    for (TaskInput& in : inputs) {
+      if (in.topic == topic) return &in;
+    }
+    return nullptr;
+  }
+};
+
+// Decodes a message's records into its input's buffer; keeps what the
+// decoder refused for the dead letters.
+class ToBuffer final : public codec::RecordHandler {
+ public:
+  void reset(TaskInput* input, const source::ConsumedMessage& m) {
+    input_ = input;
+    origin_ = Origin{&input->topic, m.partition, m.offset, m.key};
+    rejects.clear();
+  }
+  void on_record(const Record& record, std::size_t) override {
+    input_->buffered.push_back(Buffered{record, record_time(record), origin_});
+  }
+  void on_reject(Error&& error, std::size_t) override { rejects.push_back(std::move(error)); }
+
+  std::vector<Error> rejects;
+
+ private:
+  TaskInput* input_ = nullptr;
+  Origin origin_;
+};
+
+class KafkaServe {
+ public:
+  KafkaServe(const KafkaServeSpec& spec, correlate::Config config, const KafkaServeLog& log)
+      : spec_(spec), config_(std::move(config)), log_(log) {}
+
+  Result<KafkaServeCounts> run(const std::atomic<bool>& stop);
+
+ private:
+  void say(const std::string& line) const {
+    if (log_) log_(line);
+  }
+  void assigned(const std::vector<kafka::TopicPartition>& partitions);
+  void revoked(const std::vector<kafka::TopicPartition>& partitions);
+  Task& task_for(std::int32_t partition);
+  void take(const source::ConsumedMessage& m);
+  void dead_letter(const source::ConsumedMessage& m, const Error& reason);
+  TaskInput& input_of(Task& t, const std::string& topic);
+  // Hands the task's engine what can go in, in event-time order.
+  void merge(Task& t);
+  void mark_idle(Clock::time_point now);
+  bool all_read() const;
+  // Produces nothing itself: sends the consumed offsets with what the
+  // engines produced since the last commit, and commits.
+  Status commit();
+  sink::TransactionStatus retried(const std::function<sink::TransactionStatus()>& call);
+
+  const KafkaServeSpec& spec_;
+  correlate::Config config_;
+  const KafkaServeLog& log_;
+  std::optional<source::KafkaConsumer> consumer_;
+  std::optional<sink::KafkaProducer> producer_;
+  std::optional<Output> output_;
+  std::map<std::int32_t, Task> tasks_;
+  std::uint64_t produced_at_commit_ = 0;
+  std::map<codec::Format, std::unique_ptr<codec::Decoder>> decoders_;
+  ToBuffer to_buffer_;
+  KafkaServeCounts counts_;
+  std::optional<Error> failed_;  // a commit in a rebalance callback that failed
+};
+
+Task& KafkaServe::task_for(std::int32_t partition) {
+  auto [it, added] = tasks_.try_emplace(partition);
+  Task& t = it->second;
+  if (added) {
+    t.sink = std::make_unique<TaskSink>(*output_, t.current);
+    t.engine = std::make_unique<Engine>(config_, *t.sink, spec_.provisional);
+  }
+  return t;
+}
+
+void KafkaServe::assigned(const std::vector<kafka::TopicPartition>& partitions) {
+  ++counts_.rebalances;
+  const auto now = Clock::now();
+  std::string names;
+  for (const kafka::TopicPartition& tp : partitions) {
+    input_of(task_for(tp.partition), tp.topic).last_record = now;
+    names += (names.empty() ? "" : " ") + tp.topic + "[" + std::to_string(tp.partition) + "]";
+  }
+  say("assigned " + std::to_string(partitions.size()) + " partitions (" + std::to_string(tasks_.size()) +
+      " tasks): " + names);
+}
+
+void KafkaServe::revoked(const std::vector<kafka::TopicPartition>& partitions) {
+  // What is done goes out with its offsets before another member takes the
+  // partitions over; the tasks' state goes with them.
+  if (Status st = commit(); !st && !failed_) failed_ = st.error();
+  tasks_.clear();
+  say("revoked " + std::to_string(partitions.size()) + " partitions");
+}
+
+TaskInput& KafkaServe::input_of(Task& t, const std::string& topic) {
+  if (TaskInput* in = t.input(topic)) return *in;
+  TaskInput in;
+  in.topic = topic;
+  in.order = spec_.topics.inputs.size();
+  for (std::size_t i = 0; i < spec_.topics.inputs.size(); ++i) {
+    if (spec_.topic_prefix + spec_.topics.inputs[i] == topic) in.order = i;
+  }
+  in.id = t.engine->add_input();
+  in.last_record = Clock::now();
+  // The engine's inputs in the spec's order, whatever order they came in.
+  const auto at = std::upper_bound(t.inputs.begin(), t.inputs.end(), in.order,
+                                   [](std::size_t order, const TaskInput& x) { return order < x.order; });
+  return *t.inputs.insert(at, std::move(in));
+}
+
+void KafkaServe::merge(Task& t) {
+  for (;;) {
+    TaskInput* next = nullptr;
+    for (TaskInput& in : t.inputs) {
+      if (in.buffered.empty()) {
+        // An input that may still send something earlier holds the merge.
+        if (!in.idle && !in.at_end) return;
+        continue;
+      }
+      if (in.buffered.front().time > in.announced) {
+        in.announced = in.buffered.front().time;
+        t.engine->heartbeat(in.id, in.announced);
+      }
+      if (next == nullptr || in.buffered.front().time < next->buffered.front().time) next = &in;
+    }
+    if (next == nullptr) return;
+    Buffered b = std::move(next->buffered.front());
+    next->buffered.pop_front();
+    t.current = &b.origin;
+    t.engine->push(next->id, b.record);
+    t.current = nullptr;
+    ++counts_.records;
+    if (!next->buffered.empty()) {
+      next->announced = std::max(next->announced, next->buffered.front().time);
+      t.engine->heartbeat(next->id, next->announced);
+    }
+  }
+}
+
+void KafkaServe::dead_letter(const source::ConsumedMessage& m, const Error& reason) {
+  kafka::Headers headers = origin_headers(Origin{&m.topic, m.partition, m.offset, {}}, reason);
+  std::string_view value = m.value;
+  if (value.size() > kDeadLetterBytes) {
+    headers.emplace_back("eventlens.size", std::to_string(value.size()));
+    headers.emplace_back("eventlens.xxh3", hex64(XXH3_64bits(value.data(), value.size())));
+    value = value.substr(0, kDeadLetterBytes);
+  }
+  output_->send(output_->dead_letter(), m.key, value, headers);
+  ++counts_.rejected;
+}
+
+void KafkaServe::take(const source::ConsumedMessage& m) {
+  ++counts_.messages;
+  Task& t = task_for(m.partition);
+  TaskInput& in = input_of(t, m.topic);
+  in.last_record = Clock::now();
+  in.next_offset = m.offset + 1;
+  in.at_end = false;
+  if (in.idle) {
+    in.idle = false;
+    t.engine->set_idle(in.id, false);
+  }
+  auto format = codec::detect_format(m.value);
+  if (!format) {
+    dead_letter(m, format.error());
+    return;
+  }
+  auto& decoder = decoders_[*format];
+  if (!decoder) decoder = codec::make_decoder(*format);
+  to_buffer_.reset(&in, m);
+  decoder->decode(m.value, to_buffer_);
+  for (const Error& e : to_buffer_.rejects) dead_letter(m, e);
+}
+
+void KafkaServe::mark_idle(Clock::time_point now) {
+  // An input whose records have all gone in, and which has ended or sent
+  // nothing for the idle timeout, stops holding event time back.
+  for (auto& [partition, t] : tasks_) {
+    for (TaskInput& in : t.inputs) {
+      const bool idle = in.buffered.empty() && (in.at_end || now - in.last_record >= spec_.idle_timeout);
+      if (idle && !in.idle) {
+        in.idle = true;
+        t.engine->set_idle(in.id, true);
+      }
+    }
+  }
+}
+
+bool KafkaServe::all_read() const {
+  if (tasks_.empty()) return false;
+  for (const auto& [partition, t] : tasks_) {
+    for (const TaskInput& in : t.inputs) {
+      if (!in.at_end || !in.buffered.empty()) return false;
+    }
+  }
+  return true;
+}
+
+sink::TransactionStatus KafkaServe::retried(const std::function<sink::TransactionStatus()>& call) {
+  sink::TransactionStatus st;
+  for (int i = 0; i < kTransactionTries; ++i) {
+    st = call();
+    if (!st || st->kind != sink::TransactionError::Kind::retriable) return st;
+  }
+  return st;
+}
+
+Status KafkaServe::commit() {
+  if (auto e = output_->take_error()) return *e;
+  // A partition's offset to commit is that of its first record still
+  // waiting in a buffer: what went into an engine is done, what waits is
+  // read again by whoever owns the partition next.
+  std::vector<kafka::PartitionOffset> offsets;
+  for (auto& [partition, t] : tasks_) {
+    for (const TaskInput& in : t.inputs) {
+      const std::int64_t at = in.buffered.empty() ? in.next_offset : in.buffered.front().origin.offset;
+      if (at >= 0 && at != in.committed) offsets.push_back({in.topic, partition, at});
+    }
+  }
+  if (offsets.empty() && output_->produced() == produced_at_commit_) return ok_status();
+  auto group = consumer_->group_metadata();
+  if (!group) return group.error();
+  const auto timeout = spec_.transaction_timeout;
+  sink::TransactionStatus st =
+      retried([&] { return producer_->send_offsets_to_transaction(offsets, *group, timeout); });
+  if (!st) st = retried([&] { return producer_->commit_transaction(timeout); });
+  if (st) {
+    // The transaction's output is void and the engines' state is past it:
+    // nothing consistent can follow in this process. Its offsets were not
+    // committed, so a restart reads those records again.
+    if (st->kind == sink::TransactionError::Kind::abortable) (void)producer_->abort_transaction(timeout);
+    return st->error;
+  }
+  ++counts_.transactions;
+  for (const kafka::PartitionOffset& o : offsets) tasks_[o.partition].input(o.topic)->committed = o.offset;
+  produced_at_commit_ = output_->produced();
+  if (sink::TransactionStatus b = producer_->begin_transaction()) return b->error;
+  return ok_status();
+}
+
+Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
+  const std::string prefix = spec_.topic_prefix;
+  kafka::ClientProperties common = kafka::merge_properties(spec_.properties, {{"bootstrap.servers", spec_.brokers}});
+
+  sink::KafkaProducerOptions po;
+  po.properties = kafka::merge_properties(
+      common, {{"transactional.id", spec_.group + "-" + spec_.instance},
+               {"transaction.timeout.ms", std::to_string(spec_.transaction_timeout.count())},
+               // librdkafka requires a message to time out within its transaction.
+               {"message.timeout.ms", std::to_string(spec_.transaction_timeout.count())}});
+  auto producer = sink::KafkaProducer::create(po);
+  if (!producer) return producer.error();
+  producer_.emplace(std::move(*producer));
+  if (sink::TransactionStatus st = producer_->init_transactions(spec_.transaction_timeout)) return st->error;
+  if (sink::TransactionStatus st = producer_->begin_transaction()) return st->error;
+  output_.emplace(*producer_, spec_);
+
+  source::KafkaConsumerOptions co;
+  co.properties = common;
+  if (spec_.bounded) co.properties = kafka::merge_properties(co.properties, {{"enable.partition.eof", "true"}});
+  co.group_id = spec_.group;
+  co.on_assigned = [this](const std::vector<kafka::TopicPartition>& p) { assigned(p); };
+  co.on_revoked = [this](const std::vector<kafka::TopicPartition>& p) { revoked(p); };
+  auto consumer = source::KafkaConsumer::create(co);
+  if (!consumer) return consumer.error();
+  consumer_.emplace(std::move(*consumer));
+  std::vector<std::string> inputs;
+  for (const std::string& t : spec_.topics.inputs) inputs.push_back(prefix + t);
+  if (Status st = consumer_->subscribe(inputs); !st) return st.error();
+
+  source::MessageBatch batch;
+  auto last_commit = Clock::now();
+  bool finished = false;
+  while (!stop.load(std::memory_order_relaxed)) {
+    auto n = consumer_->poll(batch, kPollBatch, kPollWait);
+    if (failed_) return *failed_;
+    if (!n) return n.error();
+    for (const source::ConsumedMessage& m : batch) take(m);
+    for (const kafka::TopicPartition& tp : batch.reached_end()) {
+      if (auto t = tasks_.find(tp.partition); t != tasks_.end()) {
+        if (TaskInput* in = t->second.input(tp.topic)) in->at_end = true;
+      }
+    }
+    const auto now = Clock::now();
+    // Merging empties buffers, which may make inputs idle, which may let
+    // more through.
+    for (auto& [partition, t] : tasks_) merge(t);
+    mark_idle(now);
+    for (auto& [partition, t] : tasks_) merge(t);
+    if (spec_.bounded && all_read()) {
+      for (auto& [partition, t] : tasks_) t.engine->finish();
+      finished = true;
+      break;
+    }
+    if (now - last_commit >= spec_.commit_interval) {
+      if (Status st = commit(); !st) return st.error();
+      last_commit = now;
+    }
+  }
+  if (Status st = commit(); !st) return st.error();
+  counts_.produced = output_->produced();
+  // Leaving the group revokes what is left: nothing more to commit.
+  tasks_.clear();
+  if (Status st = consumer_->close(); !st) say("leaving the group: " + st.error().to_string());
+  if (failed_) return *failed_;
+  if (finished) say("every partition read to its end; results committed");
+  return counts_;
+}
+
+}  // namespace
+
+Result<KafkaServeCounts> run_kafka_serve(const KafkaServeSpec& spec, const std::atomic<bool>& stop,
+                                         const KafkaServeLog& log) {
+  if (spec.brokers.empty()) return make_error("--kafka", "give the brokers to read from");
+  if (spec.instance.empty()) return make_error("instance", "every process needs an instance name");
+  correlate::Config config = correlate::default_config();
+  if (!spec.config.empty()) {
+    auto loaded = correlate::load_config_file(spec.config);
+    if (!loaded) return loaded.error();
+    config = std::move(*loaded);
+  }
+  KafkaServe serve(spec, std::move(config), log);
+  return serve.run(stop);
+}
+
+}  // namespace eventlens::pipeline

@@ -1,0 +1,80 @@
+// The pipeline on Kafka (`eventlens serve --kafka`): the input topics read as
+// one consumer group; each assigned partition number is a task with an engine
+// of its own (a service's events and telemetry, keyed by service, meet there);
+// results go to the output topics in transactions that also carry the
+// consumed offsets, so read_committed readers see every result exactly once
+// (docs/kafka.md, "serve --kafka"). Single-threaded: one thread polls, runs
+// the tasks and commits.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kafka/client_properties.h"
+#include "model/result.h"
+
+namespace eventlens::pipeline {
+
+// Topic names, before `KafkaServeSpec::topic_prefix`.
+struct KafkaTopics {
+  std::vector<std::string> inputs = {"scaling_events", "failure_events", "resource_provisioning",
+                                     "change_events",  "metrics",        "logs",
+                                     "traces"};
+  std::string enriched = "enriched_events";
+  std::string incidents = "incidents";
+  std::string problems = "problems";
+  std::string dead_letter = "dead_letter";
+};
+
+struct KafkaServeSpec {
+  std::string brokers;
+  std::string group = "eventlens";
+  // This process among the group's: names its transactional producer
+  // (`<group>-<instance>`), so that a restarted instance fences its
+  // predecessor and aborts what that one left open at once, instead of
+  // read_committed readers waiting for the broker's transaction timeout.
+  std::string instance;
+  std::string config;        // YAML file; empty for the built-in defaults
+  std::string topic_prefix;  // prepended to every topic name
+  KafkaTopics topics;
+  // librdkafka properties (the configuration's `kafka.*` keys) for both clients.
+  kafka::ClientProperties properties;
+  // Stop once every assigned partition has been read to its end: results as
+  // `replay` gives them for the same records (a backfill), then exit.
+  bool bounded = false;
+  bool provisional = true;  // provisional enriched records as events arrive
+  // How often a transaction is committed: results reach readers this much
+  // after they were made, at worst.
+  std::chrono::milliseconds commit_interval{100};
+  // A partition with no record for this long (wall clock) stops holding
+  // event time back.
+  std::chrono::milliseconds idle_timeout{5000};
+  // How long a transaction call may take before the run gives up.
+  std::chrono::milliseconds transaction_timeout{30'000};
+};
+
+struct KafkaServeCounts {
+  std::uint64_t messages = 0;       // consumed
+  std::uint64_t records = 0;        // decoded and handed to an engine
+  std::uint64_t rejected = 0;       // refused by a decoder (to dead_letter)
+  std::uint64_t produced = 0;       // output messages
+  std::uint64_t transactions = 0;   // committed
+  std::uint64_t rebalances = 0;     // assignments received
+};
+
+// What a person running it hears of: assignments, commits that failed,
+// the end of a bounded run.
+using KafkaServeLog = std::function<void(const std::string&)>;
+
+// Runs until `stop` becomes true (SIGTERM: what is done is committed and the
+// group is left cleanly) or, bounded, until every partition is read. Returns
+// the counts, or an Error naming what failed: the configuration, a topic, the
+// broker, a transaction that could not be committed.
+Result<KafkaServeCounts> run_kafka_serve(const KafkaServeSpec& spec, const std::atomic<bool>& stop,
+                                         const KafkaServeLog& log = {});
+
+}  // namespace eventlens::pipeline
