@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "cli/consume_command.h"
 #include "cli/decode_command.h"
 #include "cli/evaluate_command.h"
 #include "cli/replay_command.h"
@@ -138,6 +139,16 @@ int run(int argc, char** argv) {
                       "stop once every assigned partition is read to its end (a backfill), results committed");
   serve_cmd->add_flag("--quiet", serve.quiet, "no progress lines on stderr");
 
+  ConsumeCommandOptions consume;
+  auto* consume_cmd =
+      app.add_subcommand("consume", "Print what Kafka topics hold (read_committed), one message value per line");
+  consume_cmd->add_option("--kafka", consume.brokers, "Kafka bootstrap servers")->required();
+  consume_cmd->add_option("--topic-prefix", consume.topic_prefix, "prepended to every topic name");
+  consume_cmd->add_flag("--until-end", consume.until_end, "stop once every partition is read to its end");
+  consume_cmd->add_flag("--headers", consume.headers, "start each line with the topic and the headers, then a tab");
+  consume_cmd->add_option("topics", consume.topics, "topics (enriched_events incidents problems dead_letter)")
+      ->required();
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -153,6 +164,7 @@ int run(int argc, char** argv) {
 
   if (decode_cmd->parsed()) return run_decode(decode);
   if (serve_cmd->parsed()) return run_serve(serve);
+  if (consume_cmd->parsed()) return run_consume(consume);
   if (bench_decode->parsed()) return codec::run_bench_decode(bench);
   if (simulate_cmd->parsed()) return run_simulate(simulate);
   if (replay_cmd->parsed()) return run_replay(replay);

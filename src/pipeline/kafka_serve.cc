@@ -33,8 +33,18 @@ constexpr std::size_t kDeadLetterBytes = 64 * 1024;
 constexpr std::size_t kPollBatch = 10'000;
 constexpr std::chrono::milliseconds kPollWait{100};
 
+// A partition whose records wait in its task's buffer beyond this many is
+// paused (the task waits for a slower input to catch up in event time), and
+// resumed below half of it: memory stays bounded whatever the inputs' pace.
+constexpr std::size_t kPauseAbove = 50'000;
+
 // How often a retriable transaction call is tried before the run gives up.
 constexpr int kTransactionTries = 5;
+
+TimeNs wall_clock_now() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string hex64(std::uint64_t v) {
   char buf[17];
@@ -149,6 +159,7 @@ struct TaskInput {
   Clock::time_point last_record;
   bool idle = false;    // told to the engine
   bool at_end = false;  // bounded: read to its end
+  bool paused = false;
 };
 
 // The engine of one partition number and the inputs that feed it. As
@@ -174,13 +185,26 @@ struct Task {
 // decoder refused for the dead letters.
 class ToBuffer final : public codec::RecordHandler {
  public:
-  void reset(TaskInput* input, const source::ConsumedMessage& m) {
+  // `latest`: the newest event time taken (the wall clock plus the skew
+  // allowed); a record dated later is refused.
+  void reset(TaskInput* input, const source::ConsumedMessage& m, TimeNs latest, TimeNs skew) {
     input_ = input;
     origin_ = Origin{&input->topic, m.partition, m.offset, m.key};
+    latest_ = latest;
+    skew_ = skew;
     rejects.clear();
   }
   void on_record(const Record& record, std::size_t) override {
-    input_->buffered.push_back(Buffered{record, record_time(record), origin_});
+    const TimeNs t = record_time(record);
+    if (t > latest_) {
+      // A clock far ahead would carry event time with it: every record
+      // after it would be late, every window closed before its data came.
+      rejects.push_back(make_error(std::holds_alternative<Span>(record) ? "start" : "time",
+                                   format_rfc3339(t) + " is more than " + std::to_string(skew_ / kNanosPerSecond) +
+                                       " s ahead of this machine's clock"));
+      return;
+    }
+    input_->buffered.push_back(Buffered{record, t, origin_});
   }
   void on_reject(Error&& error, std::size_t) override { rejects.push_back(std::move(error)); }
 
@@ -189,6 +213,8 @@ class ToBuffer final : public codec::RecordHandler {
  private:
   TaskInput* input_ = nullptr;
   Origin origin_;
+  TimeNs latest_ = 0;
+  TimeNs skew_ = 0;
 };
 
 class KafkaServe {
@@ -211,6 +237,8 @@ class KafkaServe {
   // Hands the task's engine what can go in, in event-time order.
   void merge(Task& t);
   void mark_idle(Clock::time_point now);
+  // Pauses the partitions whose buffers are full, resumes those drained.
+  Status apply_backpressure();
   bool all_read() const;
   // Produces nothing itself: sends the consumed offsets with what the
   // engines produced since the last commit, and commits.
@@ -282,9 +310,23 @@ void KafkaServe::merge(Task& t) {
     TaskInput* next = nullptr;
     for (TaskInput& in : t.inputs) {
       if (in.buffered.empty()) {
-        // An input that may still send something earlier holds the merge.
-        if (!in.idle && !in.at_end) return;
+        // An input that may still send something earlier holds the merge;
+        // one read to its end is done, as a file that ends (before any
+        // further record goes in: event time must not depend on the poll
+        // that brought the end).
+        if (!in.at_end) {
+          if (!in.idle) return;
+        } else if (!in.idle) {
+          in.idle = true;
+          t.engine->set_idle(in.id, true);
+        }
         continue;
+      }
+      if (in.idle) {
+        // Records again: it holds event time back again (a message that
+        // brought none, a dead letter, does not).
+        in.idle = false;
+        t.engine->set_idle(in.id, false);
       }
       if (in.buffered.front().time > in.announced) {
         in.announced = in.buffered.front().time;
@@ -302,6 +344,12 @@ void KafkaServe::merge(Task& t) {
     if (!next->buffered.empty()) {
       next->announced = std::max(next->announced, next->buffered.front().time);
       t.engine->heartbeat(next->id, next->announced);
+    } else if (next->at_end) {
+      // Its last record is in: as a file that ends, it stops holding event
+      // time back now, not at the next poll (event time would stall while
+      // the others go on, and bounded state would drop what a window needs).
+      next->idle = true;
+      t.engine->set_idle(next->id, true);
     }
   }
 }
@@ -325,10 +373,6 @@ void KafkaServe::take(const source::ConsumedMessage& m) {
   in.last_record = Clock::now();
   in.next_offset = m.offset + 1;
   in.at_end = false;
-  if (in.idle) {
-    in.idle = false;
-    t.engine->set_idle(in.id, false);
-  }
   auto format = codec::detect_format(m.value);
   if (!format) {
     dead_letter(m, format.error());
@@ -336,7 +380,8 @@ void KafkaServe::take(const source::ConsumedMessage& m) {
   }
   auto& decoder = decoders_[*format];
   if (!decoder) decoder = codec::make_decoder(*format);
-  to_buffer_.reset(&in, m);
+  const TimeNs skew = std::chrono::duration_cast<std::chrono::nanoseconds>(spec_.max_ahead_of_clock).count();
+  to_buffer_.reset(&in, m, wall_clock_now() + skew, skew);
   decoder->decode(m.value, to_buffer_);
   for (const Error& e : to_buffer_.rejects) dead_letter(m, e);
 }
@@ -344,15 +389,34 @@ void KafkaServe::take(const source::ConsumedMessage& m) {
 void KafkaServe::mark_idle(Clock::time_point now) {
   // An input whose records have all gone in, and which has ended or sent
   // nothing for the idle timeout, stops holding event time back.
+  const auto idle_timeout = std::chrono::nanoseconds(config_.stream.idle_timeout);
   for (auto& [partition, t] : tasks_) {
     for (TaskInput& in : t.inputs) {
-      const bool idle = in.buffered.empty() && (in.at_end || now - in.last_record >= spec_.idle_timeout);
+      const bool idle = in.buffered.empty() && (in.at_end || now - in.last_record >= idle_timeout);
       if (idle && !in.idle) {
         in.idle = true;
         t.engine->set_idle(in.id, true);
       }
     }
   }
+}
+
+Status KafkaServe::apply_backpressure() {
+  std::vector<kafka::TopicPartition> pause, resume;
+  for (auto& [partition, t] : tasks_) {
+    for (TaskInput& in : t.inputs) {
+      if (!in.paused && in.buffered.size() > kPauseAbove) {
+        in.paused = true;
+        pause.push_back({in.topic, partition});
+      } else if (in.paused && in.buffered.size() < kPauseAbove / 2) {
+        in.paused = false;
+        resume.push_back({in.topic, partition});
+      }
+    }
+  }
+  counts_.pauses += pause.size();
+  if (Status st = consumer_->pause(pause); !st) return st;
+  return consumer_->resume(resume);
 }
 
 bool KafkaServe::all_read() const {
@@ -456,6 +520,7 @@ Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
     for (auto& [partition, t] : tasks_) merge(t);
     mark_idle(now);
     for (auto& [partition, t] : tasks_) merge(t);
+    if (Status st = apply_backpressure(); !st) return st.error();
     if (spec_.bounded && all_read()) {
       for (auto& [partition, t] : tasks_) t.engine->finish();
       finished = true;

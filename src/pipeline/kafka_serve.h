@@ -50,9 +50,11 @@ struct KafkaServeSpec {
   // How often a transaction is committed: results reach readers this much
   // after they were made, at worst.
   std::chrono::milliseconds commit_interval{100};
-  // A partition with no record for this long (wall clock) stops holding
-  // event time back.
-  std::chrono::milliseconds idle_timeout{5000};
+  // A record dated further than this ahead of this machine's clock goes to
+  // dead_letter: a producer's clock far ahead would carry event time with it.
+  // (A partition that sends nothing for the configuration's
+  // stream.idle_timeout stops holding event time back.)
+  std::chrono::milliseconds max_ahead_of_clock{10 * 60 * 1000};
   // How long a transaction call may take before the run gives up.
   std::chrono::milliseconds transaction_timeout{30'000};
 };
@@ -64,6 +66,7 @@ struct KafkaServeCounts {
   std::uint64_t produced = 0;       // output messages
   std::uint64_t transactions = 0;   // committed
   std::uint64_t rebalances = 0;     // assignments received
+  std::uint64_t pauses = 0;         // partitions paused while their task waited for a slower one
 };
 
 // What a person running it hears of: assignments, commits that failed,

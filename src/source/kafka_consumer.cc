@@ -274,6 +274,35 @@ Status KafkaConsumer::commit(std::span<const kafka::PartitionOffset> offsets) {
   return ok_status();
 }
 
+namespace {
+
+Status pause_or_resume(RdKafka::KafkaConsumer& consumer, const std::vector<kafka::TopicPartition>& partitions,
+                       bool pause) {
+  if (partitions.empty()) return ok_status();
+  PartitionList list;
+  list.items.reserve(partitions.size());
+  for (const kafka::TopicPartition& tp : partitions) {
+    list.items.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
+  }
+  const RdKafka::ErrorCode err = pause ? consumer.pause(list.items) : consumer.resume(list.items);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    return make_error("", std::string(pause ? "pause: " : "resume: ") + RdKafka::err2str(err));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Status KafkaConsumer::pause(const std::vector<kafka::TopicPartition>& partitions) {
+  if (Status st = impl_->usable(); !st) return st;
+  return pause_or_resume(*impl_->consumer, partitions, true);
+}
+
+Status KafkaConsumer::resume(const std::vector<kafka::TopicPartition>& partitions) {
+  if (Status st = impl_->usable(); !st) return st;
+  return pause_or_resume(*impl_->consumer, partitions, false);
+}
+
 Result<std::vector<kafka::TopicPartition>> KafkaConsumer::assignment() {
   if (Status st = impl_->usable(); !st) return st.error();
   PartitionList list;

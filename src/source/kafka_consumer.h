@@ -122,6 +122,12 @@ class KafkaConsumer {
   // consumer now; kafka::kNoOffset where none was committed.
   Result<std::vector<kafka::PartitionOffset>> committed(std::chrono::milliseconds timeout);
 
+  // Stops fetching from `partitions` (poll() hands out what was already
+  // fetched) until resume(): backpressure for a reader that falls behind.
+  // A rebalance resumes every partition it assigns.
+  Status pause(const std::vector<kafka::TopicPartition>& partitions);
+  Status resume(const std::vector<kafka::TopicPartition>& partitions);
+
   // Returns the partitions assigned to this member now, ordered.
   Result<std::vector<kafka::TopicPartition>> assignment();
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "sink/kafka_producer.h"
 #include "source/kafka_consumer.h"
 #include "support/test_data.h"
 #include "test_broker.h"
@@ -131,6 +132,114 @@ TEST(KafkaServe, ABoundedRunOnOnePartitionGivesWhatReplayGives) {
   for (const auto& m : out["incidents"]) {
     EXPECT_NE(m.value.find("\"service\":\"" + m.key + "\""), std::string::npos) << "keyed by service: " << m.value;
   }
+}
+
+// A valid record of each input topic's kind, dated `time`.
+std::string record_of(const std::string& topic, const std::string& time) {
+  if (topic == "metrics") {
+    return R"({"name":"http_requests_total","labels":{"service":"checkout"},"time":")" + time + R"(","value":1.0})";
+  }
+  if (topic == "logs") return R"({"time":")" + time + R"(","service":"checkout","severity":"error","body":"x"})";
+  if (topic == "traces") {
+    return R"({"trace_id":"01","span_id":"02","service":"checkout","name":"GET /","start":")" + time +
+           R"(","end":")" + time + R"(","status":"ok","kind":"server"})";
+  }
+  const std::string category = topic == "scaling_events"          ? "scaling"
+                               : topic == "failure_events"        ? "failure"
+                               : topic == "resource_provisioning" ? "provisioning"
+                                                                  : "change";
+  const std::string type = category == "scaling"        ? "scale_up"
+                           : category == "failure"      ? "oom_killed"
+                           : category == "provisioning" ? "resource_requested"
+                                                        : "deploy";
+  return R"({"id":"poison-)" + topic + R"(","time":")" + time + R"(","category":")" + category +
+         R"(","type":")" + type + R"(","service":"checkout"})";
+}
+
+// Bad input on every input topic goes to dead_letter with the bytes it came
+// as and, in headers, where it came from and why; everything else flows on
+// as if it had not been there.
+TEST(KafkaServe, PoisonRecordsOnEveryInputTopicGoToDeadLetterAndNothingElseChanges) {
+  auto bootstrap = testing::kafka_bootstrap();
+  ASSERT_TRUE(bootstrap) << bootstrap.error().to_string();
+  const std::string prefix = testing::unique_kafka_name("poison-") + ".";
+  // The topics take a value of over 1 MB, as a team's topics may.
+  for (const auto& t : kInputs) {
+    ASSERT_TRUE(testing::create_kafka_topic(*bootstrap, prefix + t, 1, {"max.message.bytes=3000000"})) << t;
+  }
+  for (const auto& t : kOutputs) ASSERT_TRUE(testing::create_kafka_topic(*bootstrap, prefix + t, 1)) << t;
+
+  const std::string dir = std::string(EVENTLENS_TEST_TMP) + "/kafka-poison";
+  std::filesystem::remove_all(dir);
+  const std::string binary = EVENTLENS_BINARY;
+  ASSERT_EQ(run(binary + " simulate --scenario bad-deploy --seed 2 --duration 30m --quiet --out " + dir +
+                "/sim --kafka " + *bootstrap + " --topic-prefix " + prefix),
+            0);
+  ASSERT_EQ(run(binary + " replay --quiet --events " + dir + "/sim/events.jsonl --metrics " + dir +
+                "/sim/metrics.jsonl --logs " + dir + "/sim/logs.jsonl --traces " + dir + "/sim/traces.jsonl --out " +
+                dir + "/replay"),
+            0);
+
+  struct Poison {
+    std::string what;
+    std::string value;
+  };
+  const std::string huge(1'200'000, 'a');
+  sink::KafkaProducerOptions po;
+  po.properties = {{"bootstrap.servers", *bootstrap}, {"message.max.bytes", "3000000"}};
+  auto producer = sink::KafkaProducer::create(po);
+  ASSERT_TRUE(producer) << producer.error().to_string();
+  std::map<std::string, std::map<std::string, std::string>> sent;  // topic -> its first 64 bytes -> what
+  std::size_t huge_size = 0;
+  for (const auto& t : kInputs) {
+    const std::vector<Poison> poison = {
+        {"bad json", R"({"time": "2026-11-23T00:10:00Z", "service": )"},
+        {"wrong type", R"({"id":"w","time":true,"category":"change","type":"deploy","service":"checkout"})"},
+        {"invalid utf-8", "{\"time\":\"2026-11-23T00:10:00Z\",\"service\":\"\xff\xfe\",\"body\":\"x\"}"},
+        {"huge", R"({"time":"2026-11-23T00:10:00Z","service":"checkout","body":")" + huge + R"("})"},
+        {"far future", record_of(t, "2100-01-01T00:00:00Z")},
+    };
+    huge_size = poison[3].value.size();
+    for (const auto& p : poison) {
+      ASSERT_TRUE(producer->produce(prefix + t, "checkout", p.value)) << t << " " << p.what;
+      sent[prefix + t][p.value.substr(0, 64)] = p.what;
+    }
+  }
+  ASSERT_TRUE(producer->flush(30s));
+
+  ASSERT_EQ(run(binary + " serve --quiet --bounded --kafka " + *bootstrap + " --topic-prefix " + prefix +
+                " --group " + testing::unique_kafka_name("poison-group") + " --instance one"),
+            0);
+  auto out = read_outputs(*bootstrap, prefix, kOutputs, 1);
+  ASSERT_EQ(out["dead_letter"].size(), kInputs.size() * 5);
+  std::map<std::string, int> per_topic;
+  for (const auto& m : out["dead_letter"]) {
+    const std::string topic = m.headers.count("eventlens.source.topic") ? m.headers.at("eventlens.source.topic") : "";
+    ASSERT_TRUE(sent.count(topic)) << "names its source topic: " << topic;
+    ++per_topic[topic];
+    EXPECT_EQ(m.headers.count("eventlens.source.partition"), 1u);
+    EXPECT_EQ(m.headers.count("eventlens.source.offset"), 1u);
+    const std::string reason = m.headers.count("eventlens.reason") ? m.headers.at("eventlens.reason") : "";
+    EXPECT_FALSE(reason.empty());
+    const auto what = sent[topic].find(m.value.substr(0, 64));
+    ASSERT_NE(what, sent[topic].end()) << "carries the bytes it came as: " << m.value.substr(0, 80);
+    if (what->second == "huge") {
+      EXPECT_EQ(m.value.size(), 64u * 1024) << "cut to its first 64 KiB";
+      EXPECT_EQ(m.headers.at("eventlens.size"), std::to_string(huge_size));
+      EXPECT_EQ(m.headers.count("eventlens.xxh3"), 1u);
+    } else {
+      EXPECT_EQ(m.value.substr(0, 64), what->first);
+    }
+    if (what->second == "far future") {
+      EXPECT_NE(reason.find("ahead of this machine's clock"), std::string::npos) << reason;
+    }
+    if (what->second == "wrong type") {
+      EXPECT_NE(reason.find("time"), std::string::npos) << "names the field: " << reason;
+    }
+  }
+  for (const auto& t : kInputs) EXPECT_EQ(per_topic[prefix + t], 5) << t;
+  EXPECT_EQ(sorted_values(out["enriched_events"], "final"), sorted_lines(dir + "/replay/enriched_events.jsonl"));
+  EXPECT_EQ(sorted_values(out["incidents"], "final"), sorted_lines(dir + "/replay/incidents.jsonl"));
 }
 
 }  // namespace

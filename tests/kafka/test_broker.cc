@@ -28,12 +28,14 @@ Result<std::string> kafka_bootstrap() {
   return line;
 }
 
-Status create_kafka_topic(const std::string& bootstrap, const std::string& topic, int partitions) {
+Status create_kafka_topic(const std::string& bootstrap, const std::string& topic, int partitions,
+                          const std::vector<std::string>& configs) {
   // Names come from unique_kafka_name and addresses from scripts/kafka, so
   // neither holds shell metacharacters; quote them all the same.
-  const std::string command = std::string("'") + EVENTLENS_KAFKA_SCRIPT + "' topics --bootstrap '" +
-                              bootstrap + "' --partitions " + std::to_string(partitions) + " '" +
-                              topic + "'";
+  std::string command = std::string("'") + EVENTLENS_KAFKA_SCRIPT + "' topics --bootstrap '" + bootstrap +
+                        "' --partitions " + std::to_string(partitions);
+  for (const std::string& c : configs) command += " --config '" + c + "'";
+  command += " '" + topic + "'";
   const int rc = std::system(command.c_str());
   if (rc != 0) {
     return make_error(topic, "`" + command + "` failed with status " + std::to_string(rc));

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/result.h"
 
@@ -15,9 +16,11 @@ namespace eventlens::testing {
 // `scripts/kafka start`); an Error saying how to start a broker otherwise.
 Result<std::string> kafka_bootstrap();
 
-// Creates `topic` with `partitions` partitions (replication 1) through
-// `scripts/kafka topics`, and waits for it.
-Status create_kafka_topic(const std::string& bootstrap, const std::string& topic, int partitions);
+// Creates `topic` with `partitions` partitions (replication 1) and the topic
+// settings `configs` ("max.message.bytes=2000000") through `scripts/kafka
+// topics`, and waits for it.
+Status create_kafka_topic(const std::string& bootstrap, const std::string& topic, int partitions,
+                          const std::vector<std::string>& configs = {});
 
 // Returns `prefix` followed by this process's id and the time, so a test run
 // again against the same broker never meets an earlier run's topics or groups.
