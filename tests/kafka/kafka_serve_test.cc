@@ -90,6 +90,25 @@ std::vector<std::string> sorted_values(const std::vector<OutputMessage>& message
 
 int run(const std::string& command) { return std::system(command.c_str()); }
 
+// A simulation on the input topics of `prefix` (created with `partitions`
+// partitions and the topic settings `configs`, outputs too) and in files
+// under `dir`/sim, and `replay` of those files in `dir`/replay.
+void simulate_and_replay(const std::string& bootstrap, const std::string& prefix, int partitions,
+                         const std::vector<std::string>& configs, const std::string& dir,
+                         const std::string& simulation) {
+  for (const auto& t : kInputs) ASSERT_TRUE(testing::create_kafka_topic(bootstrap, prefix + t, partitions, configs));
+  for (const auto& t : kOutputs) ASSERT_TRUE(testing::create_kafka_topic(bootstrap, prefix + t, partitions));
+  std::filesystem::remove_all(dir);
+  const std::string binary = EVENTLENS_BINARY;
+  ASSERT_EQ(run(binary + " simulate " + simulation + " --quiet --out " + dir + "/sim --kafka " + bootstrap +
+                " --topic-prefix " + prefix),
+            0);
+  ASSERT_EQ(run(binary + " replay --quiet --events " + dir + "/sim/events.jsonl --metrics " + dir +
+                "/sim/metrics.jsonl --logs " + dir + "/sim/logs.jsonl --traces " + dir + "/sim/traces.jsonl --out " +
+                dir + "/replay"),
+            0);
+}
+
 // The same records through `replay` (files) and through `serve --kafka
 // --bounded` (one partition per topic) give the same results: the live path
 // and the file path are one engine.
@@ -97,19 +116,10 @@ TEST(KafkaServe, ABoundedRunOnOnePartitionGivesWhatReplayGives) {
   auto bootstrap = testing::kafka_bootstrap();
   ASSERT_TRUE(bootstrap) << bootstrap.error().to_string();
   const std::string prefix = testing::unique_kafka_name("serve-") + ".";
-  for (const auto& t : kInputs) ASSERT_TRUE(testing::create_kafka_topic(*bootstrap, prefix + t, 1)) << t;
-  for (const auto& t : kOutputs) ASSERT_TRUE(testing::create_kafka_topic(*bootstrap, prefix + t, 1)) << t;
-
   const std::string dir = std::string(EVENTLENS_TEST_TMP) + "/kafka-serve";
-  std::filesystem::remove_all(dir);
+  simulate_and_replay(*bootstrap, prefix, 1, {}, dir, "--scenario cascading-timeout --seed 3 --duration 1h");
+  if (HasFatalFailure()) return;
   const std::string binary = EVENTLENS_BINARY;
-  ASSERT_EQ(run(binary + " simulate --scenario cascading-timeout --seed 3 --duration 1h --quiet --out " + dir +
-                "/sim --kafka " + *bootstrap + " --topic-prefix " + prefix),
-            0);
-  ASSERT_EQ(run(binary + " replay --quiet --events " + dir + "/sim/events.jsonl --metrics " + dir +
-                "/sim/metrics.jsonl --logs " + dir + "/sim/logs.jsonl --traces " + dir + "/sim/traces.jsonl --out " +
-                dir + "/replay"),
-            0);
   const auto started = std::chrono::steady_clock::now();
   ASSERT_EQ(run(binary + " serve --quiet --bounded --kafka " + *bootstrap + " --topic-prefix " + prefix +
                 " --group " + testing::unique_kafka_name("serve-group") + " --instance one"),
@@ -163,22 +173,12 @@ TEST(KafkaServe, PoisonRecordsOnEveryInputTopicGoToDeadLetterAndNothingElseChang
   auto bootstrap = testing::kafka_bootstrap();
   ASSERT_TRUE(bootstrap) << bootstrap.error().to_string();
   const std::string prefix = testing::unique_kafka_name("poison-") + ".";
-  // The topics take a value of over 1 MB, as a team's topics may.
-  for (const auto& t : kInputs) {
-    ASSERT_TRUE(testing::create_kafka_topic(*bootstrap, prefix + t, 1, {"max.message.bytes=3000000"})) << t;
-  }
-  for (const auto& t : kOutputs) ASSERT_TRUE(testing::create_kafka_topic(*bootstrap, prefix + t, 1)) << t;
-
   const std::string dir = std::string(EVENTLENS_TEST_TMP) + "/kafka-poison";
-  std::filesystem::remove_all(dir);
+  // The input topics take a value of over 1 MB, as a team's topics may.
+  simulate_and_replay(*bootstrap, prefix, 1, {"max.message.bytes=3000000"}, dir,
+                      "--scenario bad-deploy --seed 2 --duration 30m");
+  if (HasFatalFailure()) return;
   const std::string binary = EVENTLENS_BINARY;
-  ASSERT_EQ(run(binary + " simulate --scenario bad-deploy --seed 2 --duration 30m --quiet --out " + dir +
-                "/sim --kafka " + *bootstrap + " --topic-prefix " + prefix),
-            0);
-  ASSERT_EQ(run(binary + " replay --quiet --events " + dir + "/sim/events.jsonl --metrics " + dir +
-                "/sim/metrics.jsonl --logs " + dir + "/sim/logs.jsonl --traces " + dir + "/sim/traces.jsonl --out " +
-                dir + "/replay"),
-            0);
 
   struct Poison {
     std::string what;
