@@ -2,6 +2,13 @@
 // consumer group on the input topics, results in transactions on the output
 // topics, read back read_committed.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <csignal>
+#include <fstream>
+#include <thread>
 
 #include <algorithm>
 #include <chrono>
@@ -240,6 +247,76 @@ TEST(KafkaServe, PoisonRecordsOnEveryInputTopicGoToDeadLetterAndNothingElseChang
   for (const auto& t : kInputs) EXPECT_EQ(per_topic[prefix + t], 5) << t;
   EXPECT_EQ(sorted_values(out["enriched_events"], "final"), sorted_lines(dir + "/replay/enriched_events.jsonl"));
   EXPECT_EQ(sorted_values(out["incidents"], "final"), sorted_lines(dir + "/replay/incidents.jsonl"));
+}
+
+extern "C" char** environ;
+
+// `eventlens serve` in a child process, stderr to `log`; returns its pid.
+pid_t spawn_serve(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> argv_s{EVENTLENS_BINARY, "serve"};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0);
+  return pid;
+}
+
+// Live (not bounded): results come as event time moves on (here the inputs
+// go idle after 2 s without records, so event time reaches the newest
+// record); SIGTERM commits what is done and leaves. Every final record it
+// gave is given once, and is the one replay gives for the same event.
+TEST(KafkaServe, LiveUntilSigtermGivesEachFinalRecordOnceAsReplayDoes) {
+  auto bootstrap = testing::kafka_bootstrap();
+  ASSERT_TRUE(bootstrap) << bootstrap.error().to_string();
+  const std::string prefix = testing::unique_kafka_name("live-") + ".";
+  const std::string dir = std::string(EVENTLENS_TEST_TMP) + "/kafka-live";
+  simulate_and_replay(*bootstrap, prefix, 1, {}, dir, "--scenario bad-deploy --seed 4 --duration 30m");
+  if (HasFatalFailure()) return;
+  std::ofstream(dir + "/config.yaml") << "idle_timeout: 2s\n";
+  const pid_t pid = spawn_serve({"--kafka", *bootstrap, "--topic-prefix", prefix, "--config", dir + "/config.yaml",
+                                 "--group", testing::unique_kafka_name("live-group"), "--instance", "one"},
+                                dir + "/serve.log");
+  const auto replay_enriched = sorted_lines(dir + "/replay/enriched_events.jsonl");
+  ASSERT_FALSE(replay_enriched.empty());
+  // Wait (at most 60 s) until the final records stop coming.
+  std::size_t finals = 0, steady = 0;
+  for (int i = 0; i < 30 && steady < 3; ++i) {
+    std::this_thread::sleep_for(2s);
+    const std::size_t n = sorted_values(read_outputs(*bootstrap, prefix, {"enriched_events"}, 1)["enriched_events"],
+                                        "final")
+                              .size();
+    steady = n > 0 && n == finals ? steady + 1 : 0;
+    finals = n;
+  }
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << testing::read_file(dir + "/serve.log");
+  EXPECT_NE(testing::read_file(dir + "/serve.log").find("transactions"), std::string::npos)
+      << "says what it did on the way out";
+
+  auto out = read_outputs(*bootstrap, prefix, kOutputs, 1);
+  const auto finals_given = sorted_values(out["enriched_events"], "final");
+  // Event time stops at the newest record: the events whose after window
+  // ends later never get a final record live (replay's end of input gives
+  // them one with what there is).
+  EXPECT_GE(finals_given.size(), replay_enriched.size() * 3 / 4);
+  std::set<std::string> replayed(replay_enriched.begin(), replay_enriched.end());
+  std::set<std::string> ids;
+  for (const std::string& v : finals_given) {
+    EXPECT_TRUE(replayed.count(v)) << "as replay gives it: " << v.substr(0, 200);
+    const auto at = v.find("\"event_id\":\"") + 12;
+    EXPECT_TRUE(ids.insert(v.substr(at, v.find('"', at) - at)).second) << "once: " << v.substr(0, 120);
+  }
+  EXPECT_EQ(sorted_values(out["enriched_events"], "provisional").size(), replay_enriched.size())
+      << "every event got its provisional record as it arrived";
 }
 
 }  // namespace
