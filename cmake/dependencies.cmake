@@ -7,7 +7,8 @@ find_package(yaml-cpp REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
-pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka++)
+# rdkafka++ for the clients; rdkafka itself for the admin calls its C++ API lacks.
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka++ rdkafka)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 # Debian ships rocksdb.pc and a CMake package. The package looks up again
 # every library RocksDB was built with (gflags, Snappy, BZip2, lz4, zstd),

@@ -135,6 +135,9 @@ int run(int argc, char** argv) {
                         "this process's name in the group (default: kept in --state, else host and pid)");
   serve_cmd->add_option("--state", serve.state, "directory for what this instance keeps across restarts");
   serve_cmd->add_option("--topic-prefix", serve.kafka.topic_prefix, "prepended to every Kafka topic name");
+  serve_cmd->add_option("--partitions", serve.kafka.partitions,
+                        "partitions of the topics it creates when no input topic exists yet")
+      ->default_val(serve.kafka.partitions);
   serve_cmd->add_flag("--bounded", serve.kafka.bounded,
                       "stop once every assigned partition is read to its end (a backfill), results committed");
   serve_cmd->add_flag("--quiet", serve.quiet, "no progress lines on stderr");

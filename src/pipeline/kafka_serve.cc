@@ -13,6 +13,7 @@
 #include "codec/decoder.h"
 #include "correlate/config.h"
 #include "correlate/results_json.h"
+#include "kafka/admin.h"
 #include "pipeline/engine.h"
 #include "pipeline/file_inputs.h"
 #include "sink/kafka_producer.h"
@@ -225,6 +226,9 @@ class KafkaServe {
   Result<KafkaServeCounts> run(const std::atomic<bool>& stop);
 
  private:
+  // Checks that the input topics are co-partitioned and creates the
+  // missing inputs and outputs with their partition count.
+  Status prepare_topics(const kafka::ClientProperties& properties);
   void say(const std::string& line) const {
     if (log_) log_(line);
   }
@@ -471,9 +475,54 @@ Status KafkaServe::commit() {
   return ok_status();
 }
 
+Status KafkaServe::prepare_topics(const kafka::ClientProperties& properties) {
+  auto admin = kafka::KafkaAdmin::create(properties);
+  if (!admin) return admin.error();
+  const auto timeout = spec_.transaction_timeout;
+  std::vector<std::string> inputs, outputs;
+  for (const std::string& t : spec_.topics.inputs) inputs.push_back(spec_.topic_prefix + t);
+  for (const std::string* t : {&spec_.topics.enriched, &spec_.topics.incidents, &spec_.topics.problems,
+                               &spec_.topics.dead_letter}) {
+    outputs.push_back(spec_.topic_prefix + *t);
+  }
+  std::vector<std::string> all = inputs;
+  all.insert(all.end(), outputs.begin(), outputs.end());
+  auto counts = admin->partition_counts(all, timeout);
+  if (!counts) return counts.error();
+  // A service's events and telemetry meet in one task only when every input
+  // topic has the same partition count (and producers key by service with
+  // the same hash, as the Java client's murmur2).
+  std::map<int, std::vector<std::string>> by_count;
+  for (const std::string& t : inputs) {
+    if (auto it = counts->find(t); it != counts->end()) by_count[it->second].push_back(t);
+  }
+  if (by_count.size() > 1) {
+    std::string listed;
+    for (const auto& [n, topics] : by_count) {
+      for (const std::string& t : topics) listed += (listed.empty() ? "" : ", ") + t + " " + std::to_string(n);
+    }
+    return make_error("topics", "the input topics are not co-partitioned (partitions: " + listed +
+                                    "): a service's events and its telemetry would reach different tasks. "
+                                    "Give them one partition count (eventlens does not repartition; docs/kafka.md)");
+  }
+  const int partitions = by_count.empty() ? spec_.partitions : by_count.begin()->first;
+  std::vector<kafka::NewTopic> missing;
+  for (const std::string& t : all) {
+    if (counts->count(t) == 0) missing.push_back({t, partitions, {}});
+  }
+  if (missing.empty()) return ok_status();
+  if (Status st = admin->create_topics(missing, timeout); !st) return st;
+  std::string names;
+  for (const kafka::NewTopic& t : missing) names += (names.empty() ? "" : " ") + t.name;
+  say("created " + std::to_string(missing.size()) + " topics with " + std::to_string(partitions) +
+      " partitions: " + names);
+  return ok_status();
+}
+
 Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
   const std::string prefix = spec_.topic_prefix;
   kafka::ClientProperties common = kafka::merge_properties(spec_.properties, {{"bootstrap.servers", spec_.brokers}});
+  if (Status st = prepare_topics(common); !st) return st.error();
 
   sink::KafkaProducerOptions po;
   po.properties = kafka::merge_properties(

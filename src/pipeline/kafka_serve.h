@@ -41,6 +41,9 @@ struct KafkaServeSpec {
   std::string config;        // YAML file; empty for the built-in defaults
   std::string topic_prefix;  // prepended to every topic name
   KafkaTopics topics;
+  // Partitions of the topics it creates when no input topic exists yet
+  // (else the input topics' count).
+  int partitions = 1;
   // librdkafka properties (the configuration's `kafka.*` keys) for both clients.
   kafka::ClientProperties properties;
   // Stop once every assigned partition has been read to its end: results as

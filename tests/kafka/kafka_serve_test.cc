@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "kafka/admin.h"
 #include "sink/kafka_producer.h"
 #include "source/kafka_consumer.h"
 #include "support/test_data.h"
@@ -103,8 +104,17 @@ int run(const std::string& command) { return std::system(command.c_str()); }
 void simulate_and_replay(const std::string& bootstrap, const std::string& prefix, int partitions,
                          const std::vector<std::string>& configs, const std::string& dir,
                          const std::string& simulation) {
-  for (const auto& t : kInputs) ASSERT_TRUE(testing::create_kafka_topic(bootstrap, prefix + t, partitions, configs));
-  for (const auto& t : kOutputs) ASSERT_TRUE(testing::create_kafka_topic(bootstrap, prefix + t, partitions));
+  // Through the admin API: a JVM per topic (scripts/kafka topics) would take
+  // a second or two each.
+  auto admin = kafka::KafkaAdmin::create({{"bootstrap.servers", bootstrap}});
+  ASSERT_TRUE(admin) << admin.error().to_string();
+  std::vector<kafka::NewTopic> topics;
+  std::vector<std::pair<std::string, std::string>> settings;
+  for (const std::string& c : configs) settings.emplace_back(c.substr(0, c.find('=')), c.substr(c.find('=') + 1));
+  for (const auto& t : kInputs) topics.push_back({prefix + t, partitions, settings});
+  for (const auto& t : kOutputs) topics.push_back({prefix + t, partitions, {}});
+  const Status created = admin->create_topics(topics, 30s);
+  ASSERT_TRUE(created) << created.error().to_string();
   std::filesystem::remove_all(dir);
   const std::string binary = EVENTLENS_BINARY;
   ASSERT_EQ(run(binary + " simulate " + simulation + " --quiet --out " + dir + "/sim --kafka " + bootstrap +
@@ -247,6 +257,46 @@ TEST(KafkaServe, PoisonRecordsOnEveryInputTopicGoToDeadLetterAndNothingElseChang
   for (const auto& t : kInputs) EXPECT_EQ(per_topic[prefix + t], 5) << t;
   EXPECT_EQ(sorted_values(out["enriched_events"], "final"), sorted_lines(dir + "/replay/enriched_events.jsonl"));
   EXPECT_EQ(sorted_values(out["incidents"], "final"), sorted_lines(dir + "/replay/incidents.jsonl"));
+}
+
+// Started where none of its topics exist, it creates them all with the
+// partition count asked for; a bounded run over empty inputs ends at once.
+TEST(KafkaServe, CreatesTheTopicsItOwnsWhereNoneExist) {
+  auto bootstrap = testing::kafka_bootstrap();
+  ASSERT_TRUE(bootstrap) << bootstrap.error().to_string();
+  const std::string prefix = testing::unique_kafka_name("fresh-") + ".";
+  const std::string log = std::string(EVENTLENS_TEST_TMP) + "/kafka-fresh.log";
+  ASSERT_EQ(run(std::string(EVENTLENS_BINARY) + " serve --bounded --partitions 3 --kafka " + *bootstrap +
+                " --topic-prefix " + prefix + " --group " + testing::unique_kafka_name("fresh-group") +
+                " --instance one 2> " + log),
+            0)
+      << testing::read_file(log);
+  auto admin = kafka::KafkaAdmin::create({{"bootstrap.servers", *bootstrap}});
+  ASSERT_TRUE(admin) << admin.error().to_string();
+  std::vector<std::string> all;
+  for (const auto& t : kInputs) all.push_back(prefix + t);
+  for (const auto& t : kOutputs) all.push_back(prefix + t);
+  auto counts = admin->partition_counts(all, 30s);
+  ASSERT_TRUE(counts) << counts.error().to_string();
+  for (const auto& t : all) EXPECT_EQ((*counts)[t], 3) << t;
+}
+
+// Input topics with different partition counts would send a service's
+// events and its telemetry to different tasks: refused, naming them.
+TEST(KafkaServe, RefusesInputTopicsThatAreNotCoPartitioned) {
+  auto bootstrap = testing::kafka_bootstrap();
+  ASSERT_TRUE(bootstrap) << bootstrap.error().to_string();
+  const std::string prefix = testing::unique_kafka_name("skew-") + ".";
+  ASSERT_TRUE(testing::create_kafka_topic(*bootstrap, prefix + "metrics", 3));
+  ASSERT_TRUE(testing::create_kafka_topic(*bootstrap, prefix + "logs", 2));
+  const std::string log = std::string(EVENTLENS_TEST_TMP) + "/kafka-skew.log";
+  EXPECT_NE(run(std::string(EVENTLENS_BINARY) + " serve --bounded --kafka " + *bootstrap + " --topic-prefix " +
+                prefix + " --group " + testing::unique_kafka_name("skew-group") + " --instance one 2> " + log),
+            0);
+  const std::string said = testing::read_file(log);
+  EXPECT_NE(said.find("not co-partitioned"), std::string::npos) << said;
+  EXPECT_NE(said.find(prefix + "metrics 3"), std::string::npos) << said;
+  EXPECT_NE(said.find(prefix + "logs 2"), std::string::npos) << said;
 }
 
 extern "C" char** environ;
