@@ -320,10 +320,15 @@ void KafkaServe::merge(Task& t) {
         // that brought the end).
         if (!in.at_end) {
           if (!in.idle) return;
-        } else if (!in.idle) {
+        } else if ((spec_.bounded || in.announced == 0) && !in.idle) {
           in.idle = true;
           t.engine->set_idle(in.id, true);
         }
+        // Live, an input read to its end is caught up: it holds the merge
+        // no longer (what it sends next is as new as what the others send),
+        // and event time until it has been silent for the idle timeout --
+        // unless it never sent anything (a topic this cluster does not use
+        // yet): event time does not wait for it.
         continue;
       }
       if (in.idle) {
@@ -348,7 +353,7 @@ void KafkaServe::merge(Task& t) {
     if (!next->buffered.empty()) {
       next->announced = std::max(next->announced, next->buffered.front().time);
       t.engine->heartbeat(next->id, next->announced);
-    } else if (next->at_end) {
+    } else if (next->at_end && spec_.bounded) {
       // Its last record is in: as a file that ends, it stops holding event
       // time back now, not at the next poll (event time would stall while
       // the others go on, and bounded state would drop what a window needs).
@@ -391,12 +396,13 @@ void KafkaServe::take(const source::ConsumedMessage& m) {
 }
 
 void KafkaServe::mark_idle(Clock::time_point now) {
-  // An input whose records have all gone in, and which has ended or sent
-  // nothing for the idle timeout, stops holding event time back.
+  // An input whose records have all gone in, and which has ended (bounded)
+  // or sent nothing for the idle timeout, stops holding event time back.
   const auto idle_timeout = std::chrono::nanoseconds(config_.stream.idle_timeout);
   for (auto& [partition, t] : tasks_) {
     for (TaskInput& in : t.inputs) {
-      const bool idle = in.buffered.empty() && (in.at_end || now - in.last_record >= idle_timeout);
+      const bool idle =
+          in.buffered.empty() && ((spec_.bounded && in.at_end) || now - in.last_record >= idle_timeout);
       if (idle && !in.idle) {
         in.idle = true;
         t.engine->set_idle(in.id, true);
@@ -539,7 +545,9 @@ Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
 
   source::KafkaConsumerOptions co;
   co.properties = common;
-  if (spec_.bounded) co.properties = kafka::merge_properties(co.properties, {{"enable.partition.eof", "true"}});
+  // Read to its end: the end of a bounded run's input; live, a partition
+  // caught up, which the merge need not wait for.
+  co.properties = kafka::merge_properties(co.properties, {{"enable.partition.eof", "true"}});
   co.group_id = spec_.group;
   co.on_assigned = [this](const std::vector<kafka::TopicPartition>& p) { assigned(p); };
   co.on_revoked = [this](const std::vector<kafka::TopicPartition>& p) { revoked(p); };
