@@ -320,15 +320,15 @@ void KafkaServe::merge(Task& t) {
         // that brought the end).
         if (!in.at_end) {
           if (!in.idle) return;
-        } else if ((spec_.bounded || in.announced == 0) && !in.idle) {
+        } else if (!in.idle) {
+          // Read to its end: ended (bounded) or, live, caught up -- what it
+          // sends next is as new as what the others send, so neither the
+          // merge nor event time waits for it (the engine keeps event time
+          // the allowed out-of-orderness short of the newest record when
+          // every input is caught up).
           in.idle = true;
           t.engine->set_idle(in.id, true);
         }
-        // Live, an input read to its end is caught up: it holds the merge
-        // no longer (what it sends next is as new as what the others send),
-        // and event time until it has been silent for the idle timeout --
-        // unless it never sent anything (a topic this cluster does not use
-        // yet): event time does not wait for it.
         continue;
       }
       if (in.idle) {
@@ -353,7 +353,7 @@ void KafkaServe::merge(Task& t) {
     if (!next->buffered.empty()) {
       next->announced = std::max(next->announced, next->buffered.front().time);
       t.engine->heartbeat(next->id, next->announced);
-    } else if (next->at_end && spec_.bounded) {
+    } else if (next->at_end) {
       // Its last record is in: as a file that ends, it stops holding event
       // time back now, not at the next poll (event time would stall while
       // the others go on, and bounded state would drop what a window needs).
@@ -396,13 +396,12 @@ void KafkaServe::take(const source::ConsumedMessage& m) {
 }
 
 void KafkaServe::mark_idle(Clock::time_point now) {
-  // An input whose records have all gone in, and which has ended (bounded)
+  // An input whose records have all gone in, and which is read to its end
   // or sent nothing for the idle timeout, stops holding event time back.
   const auto idle_timeout = std::chrono::nanoseconds(config_.stream.idle_timeout);
   for (auto& [partition, t] : tasks_) {
     for (TaskInput& in : t.inputs) {
-      const bool idle =
-          in.buffered.empty() && ((spec_.bounded && in.at_end) || now - in.last_record >= idle_timeout);
+      const bool idle = in.buffered.empty() && (in.at_end || now - in.last_record >= idle_timeout);
       if (idle && !in.idle) {
         in.idle = true;
         t.engine->set_idle(in.id, true);
@@ -610,6 +609,7 @@ Result<KafkaServeCounts> run_kafka_serve(const KafkaServeSpec& spec, const std::
     if (!loaded) return loaded.error();
     config = std::move(*loaded);
   }
+  config.stream.all_idle_reaches_newest = spec.bounded;
   KafkaServe serve(spec, std::move(config), log);
   return serve.run(stop);
 }

@@ -68,6 +68,12 @@ struct StreamConfig {
   // An input that has sent nothing for this long (wall clock, live sources
   // only; replay uses end of file) stops holding the watermark back.
   TimeNs idle_timeout = 60 * kSecond;
+  // With every input idle, event time reaches the newest record seen: right
+  // for files, which have all ended. A live source (not a YAML key: `serve
+  // --kafka` sets it) makes a caught-up input idle, and what comes next may
+  // be a little older than the newest record: event time stops the allowed
+  // out-of-orderness short of it.
+  bool all_idle_reaches_newest = true;
   // How much signal history is kept per (service, signal): the baseline that
   // anomaly detection and forecasts learn from.
   TimeNs history = 2 * 3600 * kSecond;

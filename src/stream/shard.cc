@@ -124,7 +124,7 @@ double histogram_quantile(std::vector<std::pair<double, double>>& buckets, doubl
 }  // namespace
 
 Shard::Shard(StreamConfig config, ShardObserver& observer)
-    : config_(std::move(config)), observer_(observer), watermark_(config_.max_out_of_orderness) {
+    : config_(std::move(config)), observer_(observer), watermark_(config_.max_out_of_orderness, config_.all_idle_reaches_newest) {
   if (config_.step_offset) {
     step_offset_ = *config_.step_offset % config_.step;
     phase_fixed_ = true;

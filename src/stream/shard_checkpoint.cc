@@ -24,6 +24,7 @@ std::uint64_t config_fingerprint(const StreamConfig& c) {
   w.i64(c.step_offset.value_or(0));
   w.i64(c.max_out_of_orderness);
   w.i64(c.idle_timeout);
+  w.boolean(c.all_idle_reaches_newest);
   w.i64(c.history);
   w.i64(c.series_ttl);
   w.i64(c.series_window);
@@ -169,13 +170,15 @@ void Shard::save(StateWriter& out) const {
   // series_changes_, a stamp for caches, counted afresh by load. 1192, 184
   // and 80: placement — SignalSpec::placed_by in the fingerprint, a series'
   // place and placed flag saved (format version 9), the placement map
-  // rebuilt from them by load.)
-  static_assert(sizeof(Shard) == 1192 && sizeof(StreamConfig) == 152 && sizeof(SignalSpec) == 184,
+  // rebuilt from them by load. 1208, 160 and 56: all_idle_reaches_newest,
+  // a setting in the fingerprint, copied into the watermark tracker by the
+  // constructor; format version 10.)
+  static_assert(sizeof(Shard) == 1208 && sizeof(StreamConfig) == 160 && sizeof(SignalSpec) == 184,
                 "Shard changed: update shard_checkpoint.cc");
   static_assert(sizeof(Series) == 80 && sizeof(Signal) == 72 && sizeof(SpanGeneration) == 96,
                 "Shard's series, signals or span generations changed: update shard_checkpoint.cc");
   static_assert(sizeof(ServiceContext) == 192 && sizeof(LogEntry) == 88 && sizeof(SpanEntry) == 120 &&
-                    sizeof(EventEntry) == 144 && sizeof(ShardCounters) == 72 && sizeof(WatermarkTracker) == 48,
+                    sizeof(EventEntry) == 144 && sizeof(ShardCounters) == 72 && sizeof(WatermarkTracker) == 56,
                 "A service context, counters or the watermark changed: update shard_checkpoint.cc");
 #endif
   out.u64(config_fingerprint(config_));

@@ -45,8 +45,12 @@ void WatermarkTracker::recompute() {
     if (in.newest == kNoTime) return;
     low = std::min(low, in.newest);
   }
-  // With every input idle, event time has reached the newest record seen.
-  const TimeNs candidate = any_active ? low - bound_ : newest_ == kNoTime ? kNoTime : newest_;
+  // With every input idle, event time has reached the newest record seen
+  // (live: what comes next may be up to the bound older).
+  const TimeNs candidate = any_active                    ? low - bound_
+                           : newest_ == kNoTime          ? kNoTime
+                           : all_idle_reaches_newest_ ? newest_
+                                                         : newest_ - bound_;
   if (candidate != kNoTime && candidate > watermark_) watermark_ = candidate;
 }
 

@@ -20,7 +20,11 @@ inline constexpr TimeNs kNoTime = std::numeric_limits<TimeNs>::min();
 
 class WatermarkTracker {
  public:
-  explicit WatermarkTracker(TimeNs max_out_of_orderness) : bound_(max_out_of_orderness) {}
+  // `all_idle_reaches_newest`: with every input idle, the watermark is the
+  // newest time seen (inputs that ended) rather than that less the bound
+  // (live inputs that are only caught up).
+  explicit WatermarkTracker(TimeNs max_out_of_orderness, bool all_idle_reaches_newest = true)
+      : bound_(max_out_of_orderness), all_idle_reaches_newest_(all_idle_reaches_newest) {}
 
   // Registers an input and returns its index.
   std::size_t add_input();
@@ -50,6 +54,7 @@ class WatermarkTracker {
   void recompute();
 
   TimeNs bound_;
+  bool all_idle_reaches_newest_;
   std::vector<InputState> inputs_;
   TimeNs watermark_ = kNoTime;
   TimeNs newest_ = kNoTime;

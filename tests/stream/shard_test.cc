@@ -87,6 +87,20 @@ TEST(Watermark, IsTheSlowestActiveInputMinusTheBound) {
   EXPECT_EQ(w.current(), 200) << "all idle: event time reaches the newest record";
 }
 
+TEST(Watermark, LiveInputsAllCaughtUpStopTheBoundShortOfTheNewest) {
+  WatermarkTracker w(10, /*all_idle_reaches_newest=*/false);
+  const auto a = w.add_input(), b = w.add_input();
+  w.observe(a, 100);
+  w.observe(b, 150);
+  EXPECT_EQ(w.current(), 90);
+  w.set_idle(a, true);
+  EXPECT_EQ(w.current(), 140);
+  w.set_idle(b, true);
+  EXPECT_EQ(w.current(), 140) << "what a caught-up input sends next may be up to the bound older than 150";
+  w.observe(a, 300);
+  EXPECT_EQ(w.current(), 290);
+}
+
 TEST(Shard, GaugeSignalTakesTheAggregateOfPodsPerStep) {
   Recorder obs;
   Shard shard(config_with({spec("latency", "lat", SeriesKind::gauge, Aggregate::max)}), obs);
