@@ -11,6 +11,7 @@
 #include "cli/serve_command.h"
 #include "codec/decode_bench.h"
 #include "pipeline/engine_bench.h"
+#include "pipeline/kafka_serve_bench.h"
 #include "simulate/simulate_bench.h"
 #include "cli/simulate_command.h"
 
@@ -152,6 +153,18 @@ int run(int argc, char** argv) {
   consume_cmd->add_option("topics", consume.topics, "topics (enriched_events incidents problems dead_letter)")
       ->required();
 
+  pipeline::BenchKafkaOptions bench_kafka_opts;
+  auto* bench_kafka = bench_cmd->add_subcommand(
+      "kafka", "serve --kafka end to end next to librdkafka consuming (and decoding) the same topics");
+  bench_kafka->add_option("--bootstrap", bench_kafka_opts.bootstrap, "a running broker (scripts/kafka start)")
+      ->required();
+  bench_kafka->add_option("--scenario", bench_kafka_opts.scenario, "simulation produced to the topics first")
+      ->default_val(bench_kafka_opts.scenario);
+  bench_kafka->add_option("--duration", bench_kafka_opts.duration, "its simulated time")
+      ->default_val(bench_kafka_opts.duration);
+  bench_kafka->add_option("--runs", bench_kafka_opts.runs, "runs (medians reported)")->default_val(bench_kafka_opts.runs);
+  bench_kafka->add_flag("--json", bench_kafka_opts.json, "one JSON object per line");
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -167,6 +180,7 @@ int run(int argc, char** argv) {
 
   if (decode_cmd->parsed()) return run_decode(decode);
   if (serve_cmd->parsed()) return run_serve(serve);
+  if (bench_kafka->parsed()) return pipeline::run_bench_kafka(bench_kafka_opts);
   if (consume_cmd->parsed()) return run_consume(consume);
   if (bench_decode->parsed()) return codec::run_bench_decode(bench);
   if (simulate_cmd->parsed()) return run_simulate(simulate);

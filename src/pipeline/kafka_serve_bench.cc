@@ -1,0 +1,182 @@
+#include "pipeline/kafka_serve_bench.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "codec/json_writer.h"
+#include "codec/native_json.h"
+#include "pipeline/kafka_serve.h"
+#include "source/kafka_consumer.h"
+
+namespace eventlens::pipeline {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const std::vector<std::string> kInputs = {"scaling_events", "failure_events", "resource_provisioning",
+                                          "change_events",  "metrics",        "logs",
+                                          "traces"};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+std::string unique(const std::string& prefix) {
+  return prefix + std::to_string(getpid()) + "-" +
+         std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+}
+
+// Reads every input topic of `prefix` to its end in a new group; with
+// `decode`, decodes each value as native JSON. Returns (messages, seconds).
+Result<std::pair<std::uint64_t, double>> consume_all(const std::string& bootstrap, const std::string& prefix,
+                                                     bool decode) {
+  source::KafkaConsumerOptions co;
+  co.properties = {{"bootstrap.servers", bootstrap}, {"enable.partition.eof", "true"}};
+  co.group_id = unique("bench-consume-");
+  auto consumer = source::KafkaConsumer::create(co);
+  if (!consumer) return consumer.error();
+  std::vector<std::string> topics;
+  for (const auto& t : kInputs) topics.push_back(prefix + t);
+  if (Status st = consumer->subscribe(topics); !st) return st.error();
+  codec::NativeJsonDecoder decoder;
+  Record record;
+  source::MessageBatch batch;
+  std::set<std::pair<std::string, int>> ended;
+  std::size_t partitions = 0;
+  std::uint64_t messages = 0, records = 0;
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::minutes(10);
+  while (Clock::now() < deadline) {
+    auto n = consumer->poll(batch, 10'000, std::chrono::milliseconds(100));
+    if (!n) return n.error();
+    for (const auto& m : batch) {
+      ++messages;
+      ended.erase({m.topic, m.partition});
+      if (decode && decoder.decode_one(m.value, m.value.size(), record)) ++records;
+    }
+    for (const auto& tp : batch.reached_end()) ended.insert({tp.topic, tp.partition});
+    if (partitions == 0) {
+      if (auto a = consumer->assignment(); a) partitions = a->size();
+    }
+    if (partitions > 0 && ended.size() >= partitions) break;
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (decode && records != messages) return make_error("", "some messages did not decode");
+  return std::pair{messages, seconds};
+}
+
+long peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss * 1024L;
+}
+
+}  // namespace
+
+int run_bench_kafka(const BenchKafkaOptions& options) {
+  if (options.bootstrap.empty()) {
+    std::fprintf(stderr, "bench kafka: give --bootstrap HOST:PORT (scripts/kafka start prints it)\n");
+    return 2;
+  }
+  const std::string prefix = unique("bench-") + ".";
+  // The data: a simulation produced to the input topics (one partition
+  // each: one task, as one core runs it), by this same binary.
+  char self[4096] = {};
+  const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len <= 0) return 2;
+  const std::string simulate = std::string(self, static_cast<std::size_t>(len)) + " simulate --scenario " +
+                               options.scenario + " --seed 1 --duration " + options.duration + " --quiet --kafka " +
+                               options.bootstrap + " --topic-prefix " + prefix + " 2>/dev/null";
+  // serve creates the topics with one partition first; simulate fills them.
+  {
+    KafkaServeSpec spec;
+    spec.brokers = options.bootstrap;
+    spec.group = unique("bench-create-");
+    spec.instance = "create";
+    spec.topic_prefix = prefix;
+    spec.bounded = true;
+    std::atomic<bool> stop{false};
+    if (auto r = run_kafka_serve(spec, stop); !r) {
+      std::fprintf(stderr, "bench kafka: %s\n", r.error().to_string().c_str());
+      return 2;
+    }
+  }
+  if (std::system(simulate.c_str()) != 0) {
+    std::fprintf(stderr, "bench kafka: %s failed\n", simulate.c_str());
+    return 2;
+  }
+  std::vector<double> raw, decoded, served;
+  std::uint64_t messages = 0;
+  for (int run = 0; run < options.runs; ++run) {
+    auto r = consume_all(options.bootstrap, prefix, false);
+    auto d = consume_all(options.bootstrap, prefix, true);
+    if (!r || !d) {
+      std::fprintf(stderr, "bench kafka: %s\n", (!r ? r.error() : d.error()).to_string().c_str());
+      return 2;
+    }
+    messages = r->first;
+    raw.push_back(static_cast<double>(r->first) / r->second);
+    decoded.push_back(static_cast<double>(d->first) / d->second);
+    KafkaServeSpec spec;
+    spec.brokers = options.bootstrap;
+    spec.group = unique("bench-serve-");
+    spec.instance = spec.group;
+    spec.topic_prefix = prefix;
+    spec.bounded = true;
+    std::atomic<bool> stop{false};
+    const auto start = Clock::now();
+    auto s = run_kafka_serve(spec, stop);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (!s) {
+      std::fprintf(stderr, "bench kafka: serve: %s\n", s.error().to_string().c_str());
+      return 2;
+    }
+    served.push_back(static_cast<double>(s->messages) / seconds);
+  }
+  const double raw_rate = median(raw), decode_rate = median(decoded), serve_rate = median(served);
+  if (options.json) {
+    auto line = [](const char* name, double rate, const char* baseline, double base) {
+      std::string out;
+      codec::JsonWriter w(out);
+      w.begin_object();
+      w.field("name", name);
+      w.key("records_per_s");
+      w.number(rate);
+      w.field("baseline", baseline);
+      w.key("baseline_records_per_s");
+      w.number(base);
+      w.key("ratio");
+      w.number(base > 0 ? rate / base : 0);
+      w.end_object();
+      std::printf("%s\n", out.c_str());
+    };
+    line("librdkafka_consume", raw_rate, "librdkafka_consume", raw_rate);
+    line("librdkafka_consume_decode", decode_rate, "librdkafka_consume", raw_rate);
+    line("serve_kafka_bounded", serve_rate, "librdkafka_consume_decode", decode_rate);
+  } else {
+    std::printf("kafka: %llu messages of `simulate --scenario %s --duration %s` on one partition per topic; "
+                "median of %d runs\n",
+                static_cast<unsigned long long>(messages), options.scenario.c_str(), options.duration.c_str(),
+                options.runs);
+    std::printf("  librdkafka consume          %10.0f records/s\n", raw_rate);
+    std::printf("  consume + native decode     %10.0f records/s   ratio to consume %.2f\n", decode_rate,
+                decode_rate / raw_rate);
+    std::printf("  serve --kafka --bounded     %10.0f records/s   ratio to consume + decode %.2f, to consume %.2f\n",
+                serve_rate, serve_rate / decode_rate, serve_rate / raw_rate);
+    std::printf("  peak RSS of this process    %10ld bytes\n", peak_rss_bytes());
+  }
+  return 0;
+}
+
+}  // namespace eventlens::pipeline
