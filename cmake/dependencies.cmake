@@ -5,6 +5,8 @@ find_package(Threads REQUIRED)
 find_package(simdjson REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(ZLIB REQUIRED)
+# Boost.Beast and Boost.Asio: header-only.
+find_package(Boost 1.74 REQUIRED)
 find_package(absl CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 # rdkafka++ for the clients; rdkafka itself for the admin calls its C++ API lacks.

@@ -141,6 +141,9 @@ int run(int argc, char** argv) {
       ->default_val(serve.kafka.partitions);
   serve_cmd->add_flag("--bounded", serve.kafka.bounded,
                       "stop once every assigned partition is read to its end (a backfill), results committed");
+  serve_cmd->add_option("--metrics-listen", serve.kafka.metrics_listen,
+                        "HOST:PORT for /metrics, /healthz and /readyz (port 0: any free one; empty: none)")
+      ->default_val(serve.kafka.metrics_listen);
   serve_cmd->add_flag("--quiet", serve.quiet, "no progress lines on stderr");
 
   ConsumeCommandOptions consume;

@@ -6,6 +6,7 @@
 #include <deque>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "codec/decoder.h"
 #include "correlate/config.h"
 #include "correlate/results_json.h"
+#include "http/server.h"
 #include "kafka/admin.h"
 #include "pipeline/engine.h"
 #include "pipeline/file_inputs.h"
@@ -68,6 +70,43 @@ kafka::Headers origin_headers(const Origin& o, const Error& reason) {
           {"eventlens.reason", reason.to_string()}};
 }
 
+// What /metrics, /healthz and /readyz answer: written by the serve loop,
+// read by the HTTP server's thread.
+class Board {
+ public:
+  void publish(std::string metrics) {
+    std::lock_guard lock(mutex_);
+    metrics_ = std::move(metrics);
+    last_loop_ = Clock::now();
+  }
+  void set_ready(bool ready) {
+    std::lock_guard lock(mutex_);
+    ready_ = ready;
+  }
+  http::Response answer(const http::Request& r) const {
+    std::lock_guard lock(mutex_);
+    const std::string path = r.target.substr(0, r.target.find('?'));
+    if (r.method != "GET" && r.method != "HEAD") return {405, "text/plain; charset=utf-8", "GET only\n"};
+    if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_};
+    if (path == "/healthz") {
+      // Alive: the loop went round within the last 30 s (a poll waits 100 ms;
+      // a transaction may take the transaction timeout, 30 s).
+      const bool alive = Clock::now() - last_loop_ < std::chrono::seconds(30);
+      return {alive ? 200 : 503, "text/plain; charset=utf-8", alive ? "ok\n" : "the serve loop is stuck\n"};
+    }
+    if (path == "/readyz") {
+      return {ready_ ? 200 : 503, "text/plain; charset=utf-8", ready_ ? "ready\n" : "waiting for partitions\n"};
+    }
+    return {404, "text/plain; charset=utf-8", "not found: /metrics, /healthz, /readyz\n"};
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string metrics_;
+  Clock::time_point last_loop_ = Clock::now();
+  bool ready_ = false;
+};
+
 // The output side of one run: a transactional producer, the topic names,
 // and the first error met while producing (results are produced from inside
 // the engines' callbacks, where no error can be returned).
@@ -84,7 +123,9 @@ class Output {
   void send(const std::string& topic, std::string_view key, std::string_view value, const kafka::Headers& headers) {
     if (Status st = producer_.produce(topic, key, value, headers); !st && !error_) error_ = st.error();
     ++produced_;
+    ++per_topic_[topic];
   }
+  const std::map<std::string, std::uint64_t>& per_topic() const { return per_topic_; }
 
   const std::string& enriched() const { return enriched_; }
   const std::string& incidents() const { return incidents_; }
@@ -98,6 +139,7 @@ class Output {
   std::string enriched_, incidents_, problems_, dead_letter_;
   std::optional<Error> error_;
   std::uint64_t produced_ = 0;
+  std::map<std::string, std::uint64_t> per_topic_;
 };
 
 // One task's results, keyed by service, on their topics. `current` is where
@@ -220,8 +262,8 @@ class ToBuffer final : public codec::RecordHandler {
 
 class KafkaServe {
  public:
-  KafkaServe(const KafkaServeSpec& spec, correlate::Config config, const KafkaServeLog& log)
-      : spec_(spec), config_(std::move(config)), log_(log) {}
+  KafkaServe(const KafkaServeSpec& spec, correlate::Config config, const KafkaServeLog& log, Board& board)
+      : spec_(spec), config_(std::move(config)), log_(log), board_(board) {}
 
   Result<KafkaServeCounts> run(const std::atomic<bool>& stop);
 
@@ -248,10 +290,14 @@ class KafkaServe {
   // engines produced since the last commit, and commits.
   Status commit();
   sink::TransactionStatus retried(const std::function<sink::TransactionStatus()>& call);
+  // The Prometheus text of where the run is.
+  std::string metrics_text();
 
   const KafkaServeSpec& spec_;
   correlate::Config config_;
   const KafkaServeLog& log_;
+  Board& board_;
+  std::map<std::string, std::uint64_t> consumed_;  // messages by topic
   std::optional<source::KafkaConsumer> consumer_;
   std::optional<sink::KafkaProducer> producer_;
   std::optional<Output> output_;
@@ -377,6 +423,7 @@ void KafkaServe::dead_letter(const source::ConsumedMessage& m, const Error& reas
 
 void KafkaServe::take(const source::ConsumedMessage& m) {
   ++counts_.messages;
+  ++consumed_[m.topic];
   Task& t = task_for(m.partition);
   TaskInput& in = input_of(t, m.topic);
   in.last_record = Clock::now();
@@ -480,6 +527,63 @@ Status KafkaServe::commit() {
   return ok_status();
 }
 
+std::string KafkaServe::metrics_text() {
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  };
+  auto sample = [&](const char* name, const std::string& labels, double value) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", value);
+    out += std::string(name) + (labels.empty() ? "" : "{" + labels + "}") + " " + buf + "\n";
+  };
+  auto tp = [](const std::string& topic, std::int32_t partition) {
+    return "topic=\"" + topic + "\",partition=\"" + std::to_string(partition) + "\"";
+  };
+  family("eventlens_records_in_total", "counter", "Messages consumed from an input topic.");
+  for (const auto& [topic, n] : consumed_) sample("eventlens_records_in_total", "topic=\"" + topic + "\"", n);
+  family("eventlens_records_out_total", "counter", "Messages produced to an output topic (committed or not yet).");
+  for (const auto& [topic, n] : output_->per_topic()) {
+    sample("eventlens_records_out_total", "topic=\"" + topic + "\"", static_cast<double>(n));
+  }
+  family("eventlens_dead_letters_total", "counter", "Input the decoders refused, sent to dead_letter.");
+  sample("eventlens_dead_letters_total", "", static_cast<double>(counts_.rejected));
+  family("eventlens_transactions_committed_total", "counter", "Transactions committed with their offsets.");
+  sample("eventlens_transactions_committed_total", "", static_cast<double>(counts_.transactions));
+  family("eventlens_rebalances_total", "counter", "Partition assignments received.");
+  sample("eventlens_rebalances_total", "", static_cast<double>(counts_.rebalances));
+  family("eventlens_tasks", "gauge", "Tasks (assigned partition numbers) this process runs.");
+  sample("eventlens_tasks", "", static_cast<double>(tasks_.size()));
+  family("eventlens_consumer_lag", "gauge", "Messages in a partition not consumed yet (from the last fetch).");
+  for (auto& [partition, t] : tasks_) {
+    for (const TaskInput& in : t.inputs) {
+      const auto [low, high] = consumer_->cached_watermarks({in.topic, partition});
+      const std::int64_t at = in.next_offset >= 0 ? in.next_offset : low;
+      if (high >= 0 && at >= 0) sample("eventlens_consumer_lag", tp(in.topic, partition), static_cast<double>(high - at));
+    }
+  }
+  family("eventlens_buffered_records", "gauge", "Records waiting in a task's buffer for the merge by event time.");
+  for (auto& [partition, t] : tasks_) {
+    for (const TaskInput& in : t.inputs) {
+      sample("eventlens_buffered_records", tp(in.topic, partition), static_cast<double>(in.buffered.size()));
+    }
+  }
+  family("eventlens_watermark_delay_seconds", "gauge",
+         "How far a task's event time is behind this machine's clock (large while reading history).");
+  family("eventlens_state_bytes", "gauge", "Bytes of engine state a task holds (signals, rings, pending events).");
+  const TimeNs now = wall_clock_now();
+  for (auto& [partition, t] : tasks_) {
+    const std::string label = "partition=\"" + std::to_string(partition) + "\"";
+    const TimeNs wm = t.engine->shard().watermark();
+    if (wm != stream::kNoTime) {
+      sample("eventlens_watermark_delay_seconds", label, static_cast<double>(now - wm) / 1e9);
+    }
+    sample("eventlens_state_bytes", label,
+           static_cast<double>(t.engine->shard().state_bytes() + t.engine->derived().state_bytes()));
+  }
+  return out;
+}
+
 Status KafkaServe::prepare_topics(const kafka::ClientProperties& properties) {
   auto admin = kafka::KafkaAdmin::create(properties);
   if (!admin) return admin.error();
@@ -570,6 +674,7 @@ Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
         if (TaskInput* in = t->second.input(tp.topic)) in->at_end = true;
       }
     }
+    board_.set_ready(!tasks_.empty());
     const auto now = Clock::now();
     // Merging empties buffers, which may make inputs idle, which may let
     // more through.
@@ -585,6 +690,7 @@ Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
     if (now - last_commit >= spec_.commit_interval) {
       if (Status st = commit(); !st) return st.error();
       last_commit = now;
+      board_.publish(metrics_text());
     }
   }
   if (Status st = commit(); !st) return st.error();
@@ -610,7 +716,23 @@ Result<KafkaServeCounts> run_kafka_serve(const KafkaServeSpec& spec, const std::
     config = std::move(*loaded);
   }
   config.stream.all_idle_reaches_newest = spec.bounded;
-  KafkaServe serve(spec, std::move(config), log);
+  Board board;
+  std::unique_ptr<http::HttpServer> server;
+  if (!spec.metrics_listen.empty()) {
+    http::ServerOptions options;
+    options.listen = spec.metrics_listen;
+    auto started = http::HttpServer::start(options, [&board](const http::Request& r) { return board.answer(r); });
+    if (!started) {
+      return make_error("--metrics-listen", started.error().reason + " (another serve on this machine? give it "
+                                                                    "--metrics-listen 127.0.0.1:0 or another port)");
+    }
+    server = std::move(*started);
+    if (log) {
+      log("metrics on http://" + spec.metrics_listen.substr(0, spec.metrics_listen.rfind(':')) + ":" +
+          std::to_string(server->port()) + "/metrics (and /healthz, /readyz)");
+    }
+  }
+  KafkaServe serve(spec, std::move(config), log, board);
   return serve.run(stop);
 }
 

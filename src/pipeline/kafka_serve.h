@@ -58,6 +58,9 @@ struct KafkaServeSpec {
   // (A partition that sends nothing for the configuration's
   // stream.idle_timeout stops holding event time back.)
   std::chrono::milliseconds max_ahead_of_clock{10 * 60 * 1000};
+  // Where /metrics (Prometheus text), /healthz and /readyz are served;
+  // empty for nowhere. Port 0 picks a free port (the log says which).
+  std::string metrics_listen = "127.0.0.1:9464";
   // How long a transaction call may take before the run gives up.
   std::chrono::milliseconds transaction_timeout{30'000};
 };

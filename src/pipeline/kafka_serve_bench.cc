@@ -106,6 +106,7 @@ int run_bench_kafka(const BenchKafkaOptions& options) {
     spec.instance = "create";
     spec.topic_prefix = prefix;
     spec.bounded = true;
+    spec.metrics_listen.clear();
     std::atomic<bool> stop{false};
     if (auto r = run_kafka_serve(spec, stop); !r) {
       std::fprintf(stderr, "bench kafka: %s\n", r.error().to_string().c_str());
@@ -134,6 +135,7 @@ int run_bench_kafka(const BenchKafkaOptions& options) {
     spec.instance = spec.group;
     spec.topic_prefix = prefix;
     spec.bounded = true;
+    spec.metrics_listen.clear();
     std::atomic<bool> stop{false};
     const auto start = Clock::now();
     auto s = run_kafka_serve(spec, stop);

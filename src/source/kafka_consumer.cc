@@ -324,6 +324,17 @@ Result<std::pair<std::int64_t, std::int64_t>> KafkaConsumer::watermarks(const ka
   return std::pair{low, high};
 }
 
+std::pair<std::int64_t, std::int64_t> KafkaConsumer::cached_watermarks(const kafka::TopicPartition& partition) {
+  std::int64_t low = -1, high = -1;
+  if (impl_->usable()) {
+    if (impl_->consumer->get_watermark_offsets(partition.topic, partition.partition, &low, &high) !=
+        RdKafka::ERR_NO_ERROR) {
+      low = high = -1;
+    }
+  }
+  return {low, high};
+}
+
 Result<kafka::GroupMetadata> KafkaConsumer::group_metadata() {
   if (Status st = impl_->usable(); !st) return st.error();
   auto native = std::make_unique<kafka::GroupMetadata::Native>();

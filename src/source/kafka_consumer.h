@@ -136,6 +136,10 @@ class KafkaConsumer {
   Result<std::pair<std::int64_t, std::int64_t>> watermarks(const kafka::TopicPartition& partition,
                                                           std::chrono::milliseconds timeout);
 
+  // The same as librdkafka last heard from the broker (no request; -1 when
+  // it has heard nothing yet): for lag, as often as wanted.
+  std::pair<std::int64_t, std::int64_t> cached_watermarks(const kafka::TopicPartition& partition);
+
   // Returns what a transactional producer needs to commit this member's
   // offsets in its transactions (KafkaProducer::send_offsets_to_transaction).
   Result<kafka::GroupMetadata> group_metadata();

@@ -139,7 +139,7 @@ TEST(KafkaServe, ABoundedRunOnOnePartitionGivesWhatReplayGives) {
   const std::string binary = EVENTLENS_BINARY;
   const auto started = std::chrono::steady_clock::now();
   ASSERT_EQ(run(binary + " serve --quiet --bounded --kafka " + *bootstrap + " --topic-prefix " + prefix +
-                " --group " + testing::unique_kafka_name("serve-group") + " --instance one"),
+                " --group " + testing::unique_kafka_name("serve-group") + " --instance one --metrics-listen 127.0.0.1:0"),
             0);
   std::printf("serve --bounded took %.1f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -225,7 +225,7 @@ TEST(KafkaServe, PoisonRecordsOnEveryInputTopicGoToDeadLetterAndNothingElseChang
   ASSERT_TRUE(producer->flush(30s));
 
   ASSERT_EQ(run(binary + " serve --quiet --bounded --kafka " + *bootstrap + " --topic-prefix " + prefix +
-                " --group " + testing::unique_kafka_name("poison-group") + " --instance one"),
+                " --group " + testing::unique_kafka_name("poison-group") + " --instance one --metrics-listen 127.0.0.1:0"),
             0);
   auto out = read_outputs(*bootstrap, prefix, kOutputs, 1);
   ASSERT_EQ(out["dead_letter"].size(), kInputs.size() * 5);
@@ -268,7 +268,7 @@ TEST(KafkaServe, CreatesTheTopicsItOwnsWhereNoneExist) {
   const std::string log = std::string(EVENTLENS_TEST_TMP) + "/kafka-fresh.log";
   ASSERT_EQ(run(std::string(EVENTLENS_BINARY) + " serve --bounded --partitions 3 --kafka " + *bootstrap +
                 " --topic-prefix " + prefix + " --group " + testing::unique_kafka_name("fresh-group") +
-                " --instance one 2> " + log),
+                " --instance one --metrics-listen 127.0.0.1:0 2> " + log),
             0)
       << testing::read_file(log);
   auto admin = kafka::KafkaAdmin::create({{"bootstrap.servers", *bootstrap}});
@@ -291,7 +291,7 @@ TEST(KafkaServe, RefusesInputTopicsThatAreNotCoPartitioned) {
   ASSERT_TRUE(testing::create_kafka_topic(*bootstrap, prefix + "logs", 2));
   const std::string log = std::string(EVENTLENS_TEST_TMP) + "/kafka-skew.log";
   EXPECT_NE(run(std::string(EVENTLENS_BINARY) + " serve --bounded --kafka " + *bootstrap + " --topic-prefix " +
-                prefix + " --group " + testing::unique_kafka_name("skew-group") + " --instance one 2> " + log),
+                prefix + " --group " + testing::unique_kafka_name("skew-group") + " --instance one --metrics-listen 127.0.0.1:0 2> " + log),
             0);
   const std::string said = testing::read_file(log);
   EXPECT_NE(said.find("not co-partitioned"), std::string::npos) << said;
@@ -331,7 +331,8 @@ TEST(KafkaServe, LiveUntilSigtermGivesEachFinalRecordOnceAsReplayDoes) {
   if (HasFatalFailure()) return;
   std::ofstream(dir + "/config.yaml") << "idle_timeout: 2s\n";
   const pid_t pid = spawn_serve({"--kafka", *bootstrap, "--topic-prefix", prefix, "--config", dir + "/config.yaml",
-                                 "--group", testing::unique_kafka_name("live-group"), "--instance", "one"},
+                                 "--group", testing::unique_kafka_name("live-group"), "--instance", "one",
+                                 "--metrics-listen", "127.0.0.1:0"},
                                 dir + "/serve.log");
   const auto replay_enriched = sorted_lines(dir + "/replay/enriched_events.jsonl");
   ASSERT_FALSE(replay_enriched.empty());
@@ -345,6 +346,26 @@ TEST(KafkaServe, LiveUntilSigtermGivesEachFinalRecordOnceAsReplayDoes) {
     steady = n > 0 && n == finals ? steady + 1 : 0;
     finals = n;
   }
+  // What an operator's Prometheus and Kubernetes probes read meanwhile.
+  const std::string said = testing::read_file(dir + "/serve.log");
+  const auto url = said.find("metrics on http://127.0.0.1:");
+  ASSERT_NE(url, std::string::npos) << said;
+  const std::string base = said.substr(url + 11, said.find("/metrics", url) - url - 11);
+  const std::string scraped = dir + "/metrics.txt";
+  ASSERT_EQ(run("curl -sf " + base + "/metrics > " + scraped), 0) << base;
+  const std::string metrics = testing::read_file(scraped);
+  EXPECT_NE(metrics.find("# TYPE eventlens_consumer_lag gauge"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("eventlens_consumer_lag{topic=\"" + prefix + "metrics\",partition=\"0\"} 0"),
+            std::string::npos)
+      << "caught up: " << metrics;
+  EXPECT_NE(metrics.find("eventlens_records_in_total{topic=\"" + prefix + "logs\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("eventlens_records_out_total{topic=\"" + prefix + "enriched_events\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("eventlens_watermark_delay_seconds{partition=\"0\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("eventlens_state_bytes{partition=\"0\"}"), std::string::npos);
+  EXPECT_EQ(run("curl -sf " + base + "/healthz > /dev/null"), 0);
+  EXPECT_EQ(run("curl -sf " + base + "/readyz > /dev/null"), 0);
+  EXPECT_NE(run("curl -sf " + base + "/nothing > /dev/null"), 0) << "404";
+
   ASSERT_EQ(kill(pid, SIGTERM), 0);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
