@@ -9,6 +9,7 @@
 #include <mutex>
 #include <memory>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "codec/decoder.h"
@@ -214,11 +215,13 @@ struct Task {
   const Origin* current = nullptr;
   std::unique_ptr<TaskSink> sink;  // before the engine, which reports to it
   std::unique_ptr<Engine> engine;
-  std::vector<TaskInput> inputs;  // in the order of the spec's topics
+  // In the order of the spec's topics; by pointer, so that the records
+  // buffered in one (which point at its topic's name) survive adding another.
+  std::vector<std::unique_ptr<TaskInput>> inputs;
 
   TaskInput* input(const std::string& topic) {
-    for (TaskInput& in : inputs) {
-      if (in.topic == topic) return &in;
+    for (auto& in : inputs) {
+      if (in->topic == topic) return in.get();
     }
     return nullptr;
   }
@@ -302,6 +305,7 @@ class KafkaServe {
   std::optional<sink::KafkaProducer> producer_;
   std::optional<Output> output_;
   std::map<std::int32_t, Task> tasks_;
+  std::set<kafka::TopicPartition> assigned_;  // now
   std::uint64_t produced_at_commit_ = 0;
   std::map<codec::Format, std::unique_ptr<codec::Decoder>> decoders_;
   ToBuffer to_buffer_;
@@ -324,6 +328,7 @@ void KafkaServe::assigned(const std::vector<kafka::TopicPartition>& partitions) 
   const auto now = Clock::now();
   std::string names;
   for (const kafka::TopicPartition& tp : partitions) {
+    assigned_.insert(tp);
     input_of(task_for(tp.partition), tp.topic).last_record = now;
     names += (names.empty() ? "" : " ") + tp.topic + "[" + std::to_string(tp.partition) + "]";
   }
@@ -336,6 +341,7 @@ void KafkaServe::revoked(const std::vector<kafka::TopicPartition>& partitions) {
   // partitions over; the tasks' state goes with them.
   if (Status st = commit(); !st && !failed_) failed_ = st.error();
   tasks_.clear();
+  assigned_.clear();
   say("revoked " + std::to_string(partitions.size()) + " partitions");
 }
 
@@ -351,14 +357,15 @@ TaskInput& KafkaServe::input_of(Task& t, const std::string& topic) {
   in.last_record = Clock::now();
   // The engine's inputs in the spec's order, whatever order they came in.
   const auto at = std::upper_bound(t.inputs.begin(), t.inputs.end(), in.order,
-                                   [](std::size_t order, const TaskInput& x) { return order < x.order; });
-  return *t.inputs.insert(at, std::move(in));
+                                   [](std::size_t order, const auto& x) { return order < x->order; });
+  return **t.inputs.insert(at, std::make_unique<TaskInput>(std::move(in)));
 }
 
 void KafkaServe::merge(Task& t) {
   for (;;) {
     TaskInput* next = nullptr;
-    for (TaskInput& in : t.inputs) {
+    for (auto& input : t.inputs) {
+      TaskInput& in = *input;
       if (in.buffered.empty()) {
         // An input that may still send something earlier holds the merge;
         // one read to its end is done, as a file that ends (before any
@@ -422,6 +429,9 @@ void KafkaServe::dead_letter(const source::ConsumedMessage& m, const Error& reas
 }
 
 void KafkaServe::take(const source::ConsumedMessage& m) {
+  // Only what this member owns now (a rebalance in the poll that brought it
+  // would otherwise have work done twice).
+  if (assigned_.count({m.topic, m.partition}) == 0) return;
   ++counts_.messages;
   ++consumed_[m.topic];
   Task& t = task_for(m.partition);
@@ -447,7 +457,8 @@ void KafkaServe::mark_idle(Clock::time_point now) {
   // or sent nothing for the idle timeout, stops holding event time back.
   const auto idle_timeout = std::chrono::nanoseconds(config_.stream.idle_timeout);
   for (auto& [partition, t] : tasks_) {
-    for (TaskInput& in : t.inputs) {
+    for (auto& input : t.inputs) {
+      TaskInput& in = *input;
       const bool idle = in.buffered.empty() && (in.at_end || now - in.last_record >= idle_timeout);
       if (idle && !in.idle) {
         in.idle = true;
@@ -460,7 +471,8 @@ void KafkaServe::mark_idle(Clock::time_point now) {
 Status KafkaServe::apply_backpressure() {
   std::vector<kafka::TopicPartition> pause, resume;
   for (auto& [partition, t] : tasks_) {
-    for (TaskInput& in : t.inputs) {
+    for (auto& input : t.inputs) {
+      TaskInput& in = *input;
       if (!in.paused && in.buffered.size() > kPauseAbove) {
         in.paused = true;
         pause.push_back({in.topic, partition});
@@ -478,7 +490,8 @@ Status KafkaServe::apply_backpressure() {
 bool KafkaServe::all_read() const {
   if (tasks_.empty()) return false;
   for (const auto& [partition, t] : tasks_) {
-    for (const TaskInput& in : t.inputs) {
+    for (const auto& input : t.inputs) {
+      const TaskInput& in = *input;
       if (!in.at_end || !in.buffered.empty()) return false;
     }
   }
@@ -501,7 +514,8 @@ Status KafkaServe::commit() {
   // read again by whoever owns the partition next.
   std::vector<kafka::PartitionOffset> offsets;
   for (auto& [partition, t] : tasks_) {
-    for (const TaskInput& in : t.inputs) {
+    for (const auto& input : t.inputs) {
+      const TaskInput& in = *input;
       const std::int64_t at = in.buffered.empty() ? in.next_offset : in.buffered.front().origin.offset;
       if (at >= 0 && at != in.committed) offsets.push_back({in.topic, partition, at});
     }
@@ -556,7 +570,8 @@ std::string KafkaServe::metrics_text() {
   sample("eventlens_tasks", "", static_cast<double>(tasks_.size()));
   family("eventlens_consumer_lag", "gauge", "Messages in a partition not consumed yet (from the last fetch).");
   for (auto& [partition, t] : tasks_) {
-    for (const TaskInput& in : t.inputs) {
+    for (const auto& input : t.inputs) {
+      const TaskInput& in = *input;
       const auto [low, high] = consumer_->cached_watermarks({in.topic, partition});
       const std::int64_t at = in.next_offset >= 0 ? in.next_offset : low;
       if (high >= 0 && at >= 0) sample("eventlens_consumer_lag", tp(in.topic, partition), static_cast<double>(high - at));
@@ -564,7 +579,8 @@ std::string KafkaServe::metrics_text() {
   }
   family("eventlens_buffered_records", "gauge", "Records waiting in a task's buffer for the merge by event time.");
   for (auto& [partition, t] : tasks_) {
-    for (const TaskInput& in : t.inputs) {
+    for (const auto& input : t.inputs) {
+      const TaskInput& in = *input;
       sample("eventlens_buffered_records", tp(in.topic, partition), static_cast<double>(in.buffered.size()));
     }
   }

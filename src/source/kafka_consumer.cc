@@ -79,6 +79,8 @@ struct KafkaConsumer::Impl final : RdKafka::RebalanceCb {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
   std::function<void(const std::vector<kafka::TopicPartition>&)> on_assigned;
   std::function<void(const std::vector<kafka::TopicPartition>&)> on_revoked;
+  // The batch poll() is filling, while it does.
+  MessageBatch* filling = nullptr;
   bool closed = false;
   // An Error met while a batch was already being filled; poll() returns it next.
   std::optional<Error> pending;
@@ -110,7 +112,10 @@ struct KafkaConsumer::Impl final : RdKafka::RebalanceCb {
       return;
     }
     // A revocation, or a rebalance that failed: this member owns nothing
-    // until the next assignment.
+    // until the next assignment. What this poll took of the partitions
+    // before is dropped: their next owner reads it again from the committed
+    // offsets, and a caller that got it would do the work twice.
+    if (filling != nullptr) filling->clear();
     if (on_revoked) on_revoked(partitions_of(partitions));
     c->unassign();
   }
@@ -221,6 +226,11 @@ Result<std::size_t> KafkaConsumer::poll(MessageBatch& batch, std::size_t max_mes
     return e;
   }
   const auto deadline = Clock::now() + timeout;
+  impl.filling = &batch;
+  struct Done {
+    Impl& impl;
+    ~Done() { impl.filling = nullptr; }
+  } done{impl};
   while (batch.size() < max_messages) {
     // Wait only for the first message; after it, drain what has arrived.
     int wait_ms = 0;

@@ -78,7 +78,9 @@ struct KafkaConsumerOptions {
   // takes effect: the partitions this member now owns, and those it gives up
   // (with the eager assignors eventlens uses, every partition it held). A
   // member that must finish work on a partition before another takes it over
-  // (commit a transaction) does it in on_revoked. Either may be empty.
+  // (commit a transaction) does it in on_revoked. Either may be empty. The
+  // messages a poll() took before a revocation are not handed out: the
+  // partitions' next owner reads them again from the committed offsets.
   std::function<void(const std::vector<kafka::TopicPartition>&)> on_assigned;
   std::function<void(const std::vector<kafka::TopicPartition>&)> on_revoked;
 };
