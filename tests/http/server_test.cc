@@ -3,6 +3,7 @@
 #include "http/server.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -17,7 +18,8 @@ namespace {
 
 // Runs curl with `args`; returns what it printed (the body, or what -w asks).
 std::string curl(const std::string& args) {
-  const std::string out = std::string(EVENTLENS_TEST_TMP) + "/http-curl.out";
+  // One file per process: ctest runs these tests as processes side by side.
+  const std::string out = std::string(EVENTLENS_TEST_TMP) + "/http-curl-" + std::to_string(getpid()) + ".out";
   const std::string command = "curl -s --max-time 10 " + args + " > " + out;
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   return testing::read_file(out);
