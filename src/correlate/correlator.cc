@@ -112,8 +112,9 @@ const DetectionSpec* Correlator::detection_for(const std::string& role) const {
   return correlate::detection_for(config_, role);
 }
 
-void Correlator::on_event(const Event& event, bool late) {
-  (void)late;
+void Correlator::on_context_event(const Event& event) { serve_waiting_request(event); }
+
+void Correlator::serve_waiting_request(const Event& event) {
   // A node that arrived serves the oldest request still waiting for nodes.
   if (event.type == "node_added" && pending_requests_ > 0) {
     for (auto& pending : pending_) {
@@ -129,6 +130,11 @@ void Correlator::on_event(const Event& event, bool late) {
       }
     }
   }
+}
+
+void Correlator::on_event(const Event& event, bool late) {
+  (void)late;
+  serve_waiting_request(event);
   if (emit_provisional_) {
     refresh_graph();
     sink_.on_enriched(enrich({*shard_, config_, graph_, &memo_}, event, true));

@@ -41,6 +41,9 @@ class Correlator : public stream::ShardObserver {
   void attach(const stream::Shard& shard) { shard_ = &shard; }
 
   void on_event(const Event& event, bool late) override;
+  // Another task's node event: a node that arrived still serves a
+  // provisioning request waiting here; nothing else is judged.
+  void on_context_event(const Event& event) override;
   void on_step(TimeNs step_start) override;
   void on_dead_letter(const Record& record, const Error& reason) override;
 
@@ -68,6 +71,8 @@ class Correlator : public stream::ShardObserver {
   Status load(stream::StateReader& in);
 
  private:
+  // A node_added serves the oldest provisioning request still waiting for nodes.
+  void serve_waiting_request(const Event& event);
   struct Pending {
     Event event;
     TimeNs due = 0;

@@ -35,6 +35,9 @@ class Engine final : public RecordReceiver {
   Engine& operator=(const Engine&) = delete;
 
   std::size_t add_input() override { return shard_.add_input(); }
+  // An input of context only (another engine's node events and metrics):
+  // stream::Shard::add_context_input.
+  std::size_t add_context_input() { return shard_.add_context_input(); }
   void push(std::size_t input, const Record& record) override;
   void heartbeat(std::size_t input, TimeNs t) override {
     shard_.heartbeat(input, t);

@@ -218,6 +218,9 @@ struct Task {
   // In the order of the spec's topics; by pointer, so that the records
   // buffered in one (which point at its topic's name) survive adding another.
   std::vector<std::unique_ptr<TaskInput>> inputs;
+  // The engine's input for the keyless records of other tasks' partitions,
+  // made when the first comes.
+  std::optional<std::size_t> cluster_input;
 
   TaskInput* input(const std::string& topic) {
     for (auto& in : inputs) {
@@ -283,8 +286,12 @@ class KafkaServe {
   void take(const source::ConsumedMessage& m);
   void dead_letter(const source::ConsumedMessage& m, const Error& reason);
   TaskInput& input_of(Task& t, const std::string& topic);
-  // Hands the task's engine what can go in, in event-time order.
-  void merge(Task& t);
+  // Hands the engines what can go in, in event-time order across every
+  // task of this process (each task's own inputs come in that order too).
+  void merge();
+  // A record with no key belongs to no service (a node's event or metric):
+  // every other task of this process gets it too.
+  void broadcast(const Task& from, const Buffered& b);
   void mark_idle(Clock::time_point now);
   // Pauses the partitions whose buffers are full, resumes those drained.
   Status apply_backpressure();
@@ -361,48 +368,56 @@ TaskInput& KafkaServe::input_of(Task& t, const std::string& topic) {
   return **t.inputs.insert(at, std::make_unique<TaskInput>(std::move(in)));
 }
 
-void KafkaServe::merge(Task& t) {
+void KafkaServe::merge() {
   for (;;) {
+    Task* next_task = nullptr;
     TaskInput* next = nullptr;
-    for (auto& input : t.inputs) {
-      TaskInput& in = *input;
-      if (in.buffered.empty()) {
-        // An input that may still send something earlier holds the merge;
-        // one read to its end is done, as a file that ends (before any
-        // further record goes in: event time must not depend on the poll
-        // that brought the end).
-        if (!in.at_end) {
-          if (!in.idle) return;
-        } else if (!in.idle) {
-          // Read to its end: ended (bounded) or, live, caught up -- what it
-          // sends next is as new as what the others send, so neither the
-          // merge nor event time waits for it (the engine keeps event time
-          // the allowed out-of-orderness short of the newest record when
-          // every input is caught up).
-          in.idle = true;
-          t.engine->set_idle(in.id, true);
+    for (auto& [partition, t] : tasks_) {
+      for (auto& input : t.inputs) {
+        TaskInput& in = *input;
+        if (in.buffered.empty()) {
+          // An input that may still send something earlier holds the merge;
+          // one read to its end is done, as a file that ends (before any
+          // further record goes in: event time must not depend on the poll
+          // that brought the end).
+          if (!in.at_end) {
+            if (!in.idle) return;
+          } else if (!in.idle) {
+            // Read to its end: ended (bounded) or, live, caught up -- what
+            // it sends next is as new as what the others send, so neither
+            // the merge nor event time waits for it (the engine keeps event
+            // time the allowed out-of-orderness short of the newest record
+            // when every input is caught up).
+            in.idle = true;
+            t.engine->set_idle(in.id, true);
+          }
+          continue;
         }
-        continue;
+        if (in.idle) {
+          // Records again: it holds event time back again (a message that
+          // brought none, a dead letter, does not).
+          in.idle = false;
+          t.engine->set_idle(in.id, false);
+        }
+        if (in.buffered.front().time > in.announced) {
+          in.announced = in.buffered.front().time;
+          t.engine->heartbeat(in.id, in.announced);
+        }
+        if (next == nullptr || in.buffered.front().time < next->buffered.front().time) {
+          next = &in;
+          next_task = &t;
+        }
       }
-      if (in.idle) {
-        // Records again: it holds event time back again (a message that
-        // brought none, a dead letter, does not).
-        in.idle = false;
-        t.engine->set_idle(in.id, false);
-      }
-      if (in.buffered.front().time > in.announced) {
-        in.announced = in.buffered.front().time;
-        t.engine->heartbeat(in.id, in.announced);
-      }
-      if (next == nullptr || in.buffered.front().time < next->buffered.front().time) next = &in;
     }
     if (next == nullptr) return;
+    Task& t = *next_task;
     Buffered b = std::move(next->buffered.front());
     next->buffered.pop_front();
     t.current = &b.origin;
     t.engine->push(next->id, b.record);
     t.current = nullptr;
     ++counts_.records;
+    if (b.origin.key.empty() && tasks_.size() > 1) broadcast(t, b);
     if (!next->buffered.empty()) {
       next->announced = std::max(next->announced, next->buffered.front().time);
       t.engine->heartbeat(next->id, next->announced);
@@ -413,6 +428,24 @@ void KafkaServe::merge(Task& t) {
       next->idle = true;
       t.engine->set_idle(next->id, true);
     }
+  }
+}
+
+void KafkaServe::broadcast(const Task& from, const Buffered& b) {
+  for (auto& [partition, t] : tasks_) {
+    if (&t == &from) continue;
+    if (!t.cluster_input) {
+      t.cluster_input = t.engine->add_context_input();
+      t.engine->set_idle(*t.cluster_input, true);
+    }
+    // An input that never holds event time back: the merge hands records
+    // over in event-time order across every task, so a record that comes
+    // this way is never behind what the task has taken in.
+    t.current = &b.origin;
+    t.engine->push(*t.cluster_input, b.record);
+    t.current = nullptr;
+    t.engine->set_idle(*t.cluster_input, true);
+    ++counts_.broadcast;
   }
 }
 
@@ -694,9 +727,9 @@ Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
     const auto now = Clock::now();
     // Merging empties buffers, which may make inputs idle, which may let
     // more through.
-    for (auto& [partition, t] : tasks_) merge(t);
+    merge();
     mark_idle(now);
-    for (auto& [partition, t] : tasks_) merge(t);
+    merge();
     if (Status st = apply_backpressure(); !st) return st.error();
     if (spec_.bounded && all_read()) {
       for (auto& [partition, t] : tasks_) t.engine->finish();

@@ -73,6 +73,7 @@ struct KafkaServeCounts {
   std::uint64_t transactions = 0;   // committed
   std::uint64_t rebalances = 0;     // assignments received
   std::uint64_t pauses = 0;         // partitions paused while their task waited for a slower one
+  std::uint64_t broadcast = 0;      // keyless records handed to the other tasks too
 };
 
 // What a person running it hears of: assignments, commits that failed,

@@ -147,7 +147,15 @@ Shard::Shard(StreamConfig config, ShardObserver& observer)
   }
 }
 
-std::size_t Shard::add_input() { return watermark_.add_input(); }
+std::size_t Shard::add_input() {
+  context_inputs_.push_back(false);
+  return watermark_.add_input();
+}
+
+std::size_t Shard::add_context_input() {
+  context_inputs_.push_back(true);
+  return watermark_.add_input();
+}
 
 void Shard::heartbeat(std::size_t input, TimeNs t) {
   watermark_.observe(input, t);
@@ -268,7 +276,11 @@ void Shard::push_event(std::size_t input, const Event& e, const Record& r) {
   slot.type = e.type;
   slot.pod = e.pod;
   slot.node = e.node;
-  observer_.on_event(e, late);
+  if (input < context_inputs_.size() && context_inputs_[input]) {
+    observer_.on_context_event(e);
+  } else {
+    observer_.on_event(e, late);
+  }
 }
 
 void Shard::push_log(std::size_t input, const LogRecord& l, const Record& r) {

@@ -45,6 +45,9 @@ class ShardObserver {
   // An event was stored in its service's context. `late`: it arrived behind
   // the watermark (its before-window is in the past already).
   virtual void on_event(const Event& event, bool late) = 0;
+  // An event of a context input (Shard::add_context_input) was stored: it is
+  // context for this shard's events and incidents, judged by another shard.
+  virtual void on_context_event(const Event& event) { (void)event; }
   // Every signal now has its final value for the step starting at `step_start`.
   virtual void on_step(TimeNs step_start) = 0;
   // A record was refused; it goes to the dead-letter output with `reason`.
@@ -115,6 +118,11 @@ class Shard {
 
   // Registers an input (a file, a partition) and returns its index.
   std::size_t add_input();
+  // Registers an input whose records are context only: kept and used like
+  // any others (a node's event or metric that another shard owns), but its
+  // events are not this shard's to judge (on_context_event, not on_event).
+  // Not checkpointed: whoever registers inputs again registers it again.
+  std::size_t add_context_input();
   // Reads one record of `input`.
   void push(std::size_t input, const Record& record);
   // The input will send nothing older than `t` (its next record is at `t`,
@@ -274,6 +282,7 @@ class Shard {
   StreamConfig config_;
   ShardObserver& observer_;
   WatermarkTracker watermark_;
+  std::vector<bool> context_inputs_;  // by input: add_context_input's
   std::int64_t final_until_step_ = 0;
   bool started_ = false;
   TimeNs step_offset_ = 0;

@@ -172,8 +172,9 @@ void Shard::save(StateWriter& out) const {
   // place and placed flag saved (format version 9), the placement map
   // rebuilt from them by load. 1208, 160 and 56: all_idle_reaches_newest,
   // a setting in the fingerprint, copied into the watermark tracker by the
-  // constructor; format version 10.)
-  static_assert(sizeof(Shard) == 1208 && sizeof(StreamConfig) == 160 && sizeof(SignalSpec) == 184,
+  // constructor; format version 10. 1248: context_inputs_, registered again
+  // by whoever registers the inputs, like the inputs themselves.)
+  static_assert(sizeof(Shard) == 1248 && sizeof(StreamConfig) == 160 && sizeof(SignalSpec) == 184,
                 "Shard changed: update shard_checkpoint.cc");
   static_assert(sizeof(Series) == 80 && sizeof(Signal) == 72 && sizeof(SpanGeneration) == 96,
                 "Shard's series, signals or span generations changed: update shard_checkpoint.cc");

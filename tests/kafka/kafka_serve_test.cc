@@ -126,25 +126,48 @@ void simulate_and_replay(const std::string& bootstrap, const std::string& prefix
             0);
 }
 
+// `serve --kafka --bounded` on the topics of `prefix` in a new group;
+// returns its exit status.
+int serve_bounded(const std::string& bootstrap, const std::string& prefix) {
+  return run(std::string(EVENTLENS_BINARY) + " serve --quiet --bounded --kafka " + bootstrap + " --topic-prefix " +
+             prefix + " --group " + testing::unique_kafka_name("serve-group") +
+             " --instance one --metrics-listen 127.0.0.1:0");
+}
+
+// Every test runs against the broker; most on a simulation produced to
+// fresh topics and replayed from its files.
+class KafkaServe : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = testing::kafka_bootstrap();
+    ASSERT_TRUE(b) << b.error().to_string();
+    bootstrap = *b;
+  }
+  // `simulation` on topics of a fresh prefix (created with `partitions`
+  // partitions and the topic settings `configs`) and in files, and replay's
+  // results of those files, under EVENTLENS_TEST_TMP/kafka-`name`.
+  void prepare(const std::string& name, int partitions, const std::vector<std::string>& configs,
+               const std::string& simulation) {
+    prefix = testing::unique_kafka_name(name + "-") + ".";
+    dir = std::string(EVENTLENS_TEST_TMP) + "/kafka-" + name;
+    simulate_and_replay(bootstrap, prefix, partitions, configs, dir, simulation);
+  }
+  std::string bootstrap, prefix, dir;
+};
+
 // The same records through `replay` (files) and through `serve --kafka
 // --bounded` (one partition per topic) give the same results: the live path
 // and the file path are one engine.
-TEST(KafkaServe, ABoundedRunOnOnePartitionGivesWhatReplayGives) {
-  auto bootstrap = testing::kafka_bootstrap();
-  ASSERT_TRUE(bootstrap) << bootstrap.error().to_string();
-  const std::string prefix = testing::unique_kafka_name("serve-") + ".";
-  const std::string dir = std::string(EVENTLENS_TEST_TMP) + "/kafka-serve";
-  simulate_and_replay(*bootstrap, prefix, 1, {}, dir, "--scenario cascading-timeout --seed 3 --duration 1h");
+TEST_F(KafkaServe, ABoundedRunOnOnePartitionGivesWhatReplayGives) {
+  prepare("serve", 1, {}, "--scenario cascading-timeout --seed 3 --duration 1h");
   if (HasFatalFailure()) return;
   const std::string binary = EVENTLENS_BINARY;
   const auto started = std::chrono::steady_clock::now();
-  ASSERT_EQ(run(binary + " serve --quiet --bounded --kafka " + *bootstrap + " --topic-prefix " + prefix +
-                " --group " + testing::unique_kafka_name("serve-group") + " --instance one --metrics-listen 127.0.0.1:0"),
-            0);
+  ASSERT_EQ(serve_bounded(bootstrap, prefix), 0);
   std::printf("serve --bounded took %.1f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 
-  auto out = read_outputs(*bootstrap, prefix, kOutputs, 1);
+  auto out = read_outputs(bootstrap, prefix, kOutputs, 1);
   const auto enriched = sorted_lines(dir + "/replay/enriched_events.jsonl");
   const auto incidents = sorted_lines(dir + "/replay/incidents.jsonl");
   const auto problems = sorted_lines(dir + "/replay/problems.jsonl");
@@ -186,14 +209,9 @@ std::string record_of(const std::string& topic, const std::string& time) {
 // Bad input on every input topic goes to dead_letter with the bytes it came
 // as and, in headers, where it came from and why; everything else flows on
 // as if it had not been there.
-TEST(KafkaServe, PoisonRecordsOnEveryInputTopicGoToDeadLetterAndNothingElseChanges) {
-  auto bootstrap = testing::kafka_bootstrap();
-  ASSERT_TRUE(bootstrap) << bootstrap.error().to_string();
-  const std::string prefix = testing::unique_kafka_name("poison-") + ".";
-  const std::string dir = std::string(EVENTLENS_TEST_TMP) + "/kafka-poison";
+TEST_F(KafkaServe, PoisonRecordsOnEveryInputTopicGoToDeadLetterAndNothingElseChanges) {
   // The input topics take a value of over 1 MB, as a team's topics may.
-  simulate_and_replay(*bootstrap, prefix, 1, {"max.message.bytes=3000000"}, dir,
-                      "--scenario bad-deploy --seed 2 --duration 30m");
+  prepare("poison", 1, {"max.message.bytes=3000000"}, "--scenario bad-deploy --seed 2 --duration 30m");
   if (HasFatalFailure()) return;
   const std::string binary = EVENTLENS_BINARY;
 
@@ -203,7 +221,7 @@ TEST(KafkaServe, PoisonRecordsOnEveryInputTopicGoToDeadLetterAndNothingElseChang
   };
   const std::string huge(1'200'000, 'a');
   sink::KafkaProducerOptions po;
-  po.properties = {{"bootstrap.servers", *bootstrap}, {"message.max.bytes", "3000000"}};
+  po.properties = {{"bootstrap.servers", bootstrap}, {"message.max.bytes", "3000000"}};
   auto producer = sink::KafkaProducer::create(po);
   ASSERT_TRUE(producer) << producer.error().to_string();
   std::map<std::string, std::map<std::string, std::string>> sent;  // topic -> its first 64 bytes -> what
@@ -224,10 +242,8 @@ TEST(KafkaServe, PoisonRecordsOnEveryInputTopicGoToDeadLetterAndNothingElseChang
   }
   ASSERT_TRUE(producer->flush(30s));
 
-  ASSERT_EQ(run(binary + " serve --quiet --bounded --kafka " + *bootstrap + " --topic-prefix " + prefix +
-                " --group " + testing::unique_kafka_name("poison-group") + " --instance one --metrics-listen 127.0.0.1:0"),
-            0);
-  auto out = read_outputs(*bootstrap, prefix, kOutputs, 1);
+  ASSERT_EQ(serve_bounded(bootstrap, prefix), 0);
+  auto out = read_outputs(bootstrap, prefix, kOutputs, 1);
   ASSERT_EQ(out["dead_letter"].size(), kInputs.size() * 5);
   std::map<std::string, int> per_topic;
   for (const auto& m : out["dead_letter"]) {
@@ -259,19 +275,57 @@ TEST(KafkaServe, PoisonRecordsOnEveryInputTopicGoToDeadLetterAndNothingElseChang
   EXPECT_EQ(sorted_values(out["incidents"], "final"), sorted_lines(dir + "/replay/incidents.jsonl"));
 }
 
+// The value of `key` in a JSON object's text (the first occurrence, a
+// string value), or "".
+std::string json_string(const std::string& json, const std::string& key) {
+  const std::string look = "\"" + key + "\":\"";
+  const auto at = json.find(look);
+  if (at == std::string::npos) return {};
+  const auto from = at + look.size();
+  return json.substr(from, json.find('"', from) - from);
+}
+
+// Four partitions, one process: node events and node metrics carry no
+// service (and no key), land on one partition, and still reach every task
+// (a pod's provisioning waits for the node that arrives, on another
+// partition). Every event's final verdict is the one replay gives.
+TEST_F(KafkaServe, FourPartitionsGiveEveryEventReplaysVerdict) {
+  prepare("four", 4, {}, "--scenario node-shortage --seed 1 --duration 2h");
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(serve_bounded(bootstrap, prefix), 0);
+  auto out = read_outputs(bootstrap, prefix, kOutputs, 4);
+  std::map<std::string, std::string> replayed, served;  // event id -> verdict value
+  for (const std::string& line : sorted_lines(dir + "/replay/enriched_events.jsonl")) {
+    replayed[json_string(line, "event_id")] = line.substr(line.find("\"verdict\""), 80);
+  }
+  for (const std::string& v : sorted_values(out["enriched_events"], "final")) {
+    EXPECT_TRUE(served.emplace(json_string(v, "event_id"), v.substr(v.find("\"verdict\""), 80)).second)
+        << "one final record per event";
+  }
+  ASSERT_GT(replayed.size(), 100u);
+  EXPECT_EQ(served.size(), replayed.size());
+  std::size_t same = 0;
+  for (const auto& [id, verdict] : replayed) {
+    if (served.count(id) && served[id] == verdict) {
+      ++same;
+    } else {
+      ADD_FAILURE() << id << ": replay " << verdict << " | serve " << (served.count(id) ? served[id] : "(none)");
+    }
+  }
+  std::printf("4 partitions: %zu of %zu verdicts as replay's\n", same, replayed.size());
+}
+
 // Started where none of its topics exist, it creates them all with the
 // partition count asked for; a bounded run over empty inputs ends at once.
-TEST(KafkaServe, CreatesTheTopicsItOwnsWhereNoneExist) {
-  auto bootstrap = testing::kafka_bootstrap();
-  ASSERT_TRUE(bootstrap) << bootstrap.error().to_string();
-  const std::string prefix = testing::unique_kafka_name("fresh-") + ".";
+TEST_F(KafkaServe, CreatesTheTopicsItOwnsWhereNoneExist) {
+  prefix = testing::unique_kafka_name("fresh-") + ".";
   const std::string log = std::string(EVENTLENS_TEST_TMP) + "/kafka-fresh.log";
-  ASSERT_EQ(run(std::string(EVENTLENS_BINARY) + " serve --bounded --partitions 3 --kafka " + *bootstrap +
+  ASSERT_EQ(run(std::string(EVENTLENS_BINARY) + " serve --bounded --partitions 3 --kafka " + bootstrap +
                 " --topic-prefix " + prefix + " --group " + testing::unique_kafka_name("fresh-group") +
                 " --instance one --metrics-listen 127.0.0.1:0 2> " + log),
             0)
       << testing::read_file(log);
-  auto admin = kafka::KafkaAdmin::create({{"bootstrap.servers", *bootstrap}});
+  auto admin = kafka::KafkaAdmin::create({{"bootstrap.servers", bootstrap}});
   ASSERT_TRUE(admin) << admin.error().to_string();
   std::vector<std::string> all;
   for (const auto& t : kInputs) all.push_back(prefix + t);
@@ -283,14 +337,12 @@ TEST(KafkaServe, CreatesTheTopicsItOwnsWhereNoneExist) {
 
 // Input topics with different partition counts would send a service's
 // events and its telemetry to different tasks: refused, naming them.
-TEST(KafkaServe, RefusesInputTopicsThatAreNotCoPartitioned) {
-  auto bootstrap = testing::kafka_bootstrap();
-  ASSERT_TRUE(bootstrap) << bootstrap.error().to_string();
-  const std::string prefix = testing::unique_kafka_name("skew-") + ".";
-  ASSERT_TRUE(testing::create_kafka_topic(*bootstrap, prefix + "metrics", 3));
-  ASSERT_TRUE(testing::create_kafka_topic(*bootstrap, prefix + "logs", 2));
+TEST_F(KafkaServe, RefusesInputTopicsThatAreNotCoPartitioned) {
+  prefix = testing::unique_kafka_name("skew-") + ".";
+  ASSERT_TRUE(testing::create_kafka_topic(bootstrap, prefix + "metrics", 3));
+  ASSERT_TRUE(testing::create_kafka_topic(bootstrap, prefix + "logs", 2));
   const std::string log = std::string(EVENTLENS_TEST_TMP) + "/kafka-skew.log";
-  EXPECT_NE(run(std::string(EVENTLENS_BINARY) + " serve --bounded --kafka " + *bootstrap + " --topic-prefix " +
+  EXPECT_NE(run(std::string(EVENTLENS_BINARY) + " serve --bounded --kafka " + bootstrap + " --topic-prefix " +
                 prefix + " --group " + testing::unique_kafka_name("skew-group") + " --instance one --metrics-listen 127.0.0.1:0 2> " + log),
             0);
   const std::string said = testing::read_file(log);
@@ -322,15 +374,11 @@ pid_t spawn_serve(const std::vector<std::string>& args, const std::string& log) 
 // go idle after 2 s without records, so event time reaches the newest
 // record); SIGTERM commits what is done and leaves. Every final record it
 // gave is given once, and is the one replay gives for the same event.
-TEST(KafkaServe, LiveUntilSigtermGivesEachFinalRecordOnceAsReplayDoes) {
-  auto bootstrap = testing::kafka_bootstrap();
-  ASSERT_TRUE(bootstrap) << bootstrap.error().to_string();
-  const std::string prefix = testing::unique_kafka_name("live-") + ".";
-  const std::string dir = std::string(EVENTLENS_TEST_TMP) + "/kafka-live";
-  simulate_and_replay(*bootstrap, prefix, 1, {}, dir, "--scenario bad-deploy --seed 4 --duration 30m");
+TEST_F(KafkaServe, LiveUntilSigtermGivesEachFinalRecordOnceAsReplayDoes) {
+  prepare("live", 1, {}, "--scenario bad-deploy --seed 4 --duration 30m");
   if (HasFatalFailure()) return;
   std::ofstream(dir + "/config.yaml") << "idle_timeout: 2s\n";
-  const pid_t pid = spawn_serve({"--kafka", *bootstrap, "--topic-prefix", prefix, "--config", dir + "/config.yaml",
+  const pid_t pid = spawn_serve({"--kafka", bootstrap, "--topic-prefix", prefix, "--config", dir + "/config.yaml",
                                  "--group", testing::unique_kafka_name("live-group"), "--instance", "one",
                                  "--metrics-listen", "127.0.0.1:0"},
                                 dir + "/serve.log");
@@ -340,7 +388,7 @@ TEST(KafkaServe, LiveUntilSigtermGivesEachFinalRecordOnceAsReplayDoes) {
   std::size_t finals = 0, steady = 0;
   for (int i = 0; i < 30 && steady < 3; ++i) {
     std::this_thread::sleep_for(2s);
-    const std::size_t n = sorted_values(read_outputs(*bootstrap, prefix, {"enriched_events"}, 1)["enriched_events"],
+    const std::size_t n = sorted_values(read_outputs(bootstrap, prefix, {"enriched_events"}, 1)["enriched_events"],
                                         "final")
                               .size();
     steady = n > 0 && n == finals ? steady + 1 : 0;
@@ -373,7 +421,7 @@ TEST(KafkaServe, LiveUntilSigtermGivesEachFinalRecordOnceAsReplayDoes) {
   EXPECT_NE(testing::read_file(dir + "/serve.log").find("transactions"), std::string::npos)
       << "says what it did on the way out";
 
-  auto out = read_outputs(*bootstrap, prefix, kOutputs, 1);
+  auto out = read_outputs(bootstrap, prefix, kOutputs, 1);
   const auto finals_given = sorted_values(out["enriched_events"], "final");
   // Event time stops at the newest record: the events whose after window
   // ends later never get a final record live (replay's end of input gives
