@@ -308,7 +308,6 @@ class KafkaServe {
   const KafkaServeLog& log_;
   Board& board_;
   std::map<std::string, std::uint64_t> consumed_;  // messages by topic
-  std::optional<source::KafkaConsumer> consumer_;
   std::optional<sink::KafkaProducer> producer_;
   std::optional<Output> output_;
   std::map<std::int32_t, Task> tasks_;
@@ -318,6 +317,9 @@ class KafkaServe {
   ToBuffer to_buffer_;
   KafkaServeCounts counts_;
   std::optional<Error> failed_;  // a commit in a rebalance callback that failed
+  // Last, so destroyed first: leaving the group (when a run ends early with
+  // an error) calls revoked(), which needs everything above.
+  std::optional<source::KafkaConsumer> consumer_;
 };
 
 Task& KafkaServe::task_for(std::int32_t partition) {
