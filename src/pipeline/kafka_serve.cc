@@ -720,9 +720,11 @@ Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
     if (failed_) return *failed_;
     if (!n) return n.error();
     for (const source::ConsumedMessage& m : batch) take(m);
-    for (const kafka::TopicPartition& tp : batch.reached_end()) {
-      if (auto t = tasks_.find(tp.partition); t != tasks_.end()) {
-        if (TaskInput* in = t->second.input(tp.topic)) in->at_end = true;
+    for (const kafka::PartitionOffset& end : batch.reached_end()) {
+      if (auto t = tasks_.find(end.partition); t != tasks_.end()) {
+        // Unless messages past that end came in the same batch.
+        TaskInput* in = t->second.input(end.topic);
+        if (in != nullptr && in->next_offset <= end.offset) in->at_end = true;
       }
     }
     board_.set_ready(!tasks_.empty());

@@ -248,7 +248,7 @@ Result<std::size_t> KafkaConsumer::poll(MessageBatch& batch, std::size_t max_mes
     }
     if (err == RdKafka::ERR__TIMED_OUT) break;
     if (err == RdKafka::ERR__PARTITION_EOF) {
-      batch.ends_.push_back({m->topic_name(), m->partition()});
+      batch.ends_.push_back({m->topic_name(), m->partition(), m->offset()});
       continue;
     }
     Error e = impl.message_error(*m);

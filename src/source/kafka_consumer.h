@@ -51,9 +51,9 @@ class MessageBatch {
   void merge_next_offsets(std::vector<kafka::PartitionOffset>& offsets) const;
 
   // The partitions this poll read to their end (only with the librdkafka
-  // property enable.partition.eof=true): each has no message past the last
-  // one handed out, for now.
-  const std::vector<kafka::TopicPartition>& reached_end() const { return ends_; }
+  // property enable.partition.eof=true), each with the offset of that end:
+  // a message of the partition at or past it in the same batch came after.
+  const std::vector<kafka::PartitionOffset>& reached_end() const { return ends_; }
 
  private:
   friend class KafkaConsumer;
@@ -64,7 +64,7 @@ class MessageBatch {
   }
 
   std::vector<ConsumedMessage> messages_;
-  std::vector<kafka::TopicPartition> ends_;
+  std::vector<kafka::PartitionOffset> ends_;
   std::size_t size_ = 0;
 };
 
