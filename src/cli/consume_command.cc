@@ -4,7 +4,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <set>
 #include <utility>
 
 #include "source/kafka_consumer.h"
@@ -47,7 +46,7 @@ int run_consume(const ConsumeCommandOptions& options) {
   std::signal(SIGINT, on_consume_stop);
   std::signal(SIGTERM, on_consume_stop);
   source::MessageBatch batch;
-  std::set<std::pair<std::string, int>> ended;
+  source::PartitionsAtEnd ended;
   std::size_t partitions = 0;
   while (!g_consume_stop.load()) {
     auto n = consumer->poll(batch, 1000, std::chrono::milliseconds(200));
@@ -56,7 +55,6 @@ int run_consume(const ConsumeCommandOptions& options) {
       return 1;
     }
     for (const auto& m : batch) {
-      ended.erase({m.topic, m.partition});
       if (options.headers) {
         std::string head = m.topic;
         for (const auto& [k, v] : m.headers) head += " " + k + "=" + v;
@@ -65,12 +63,12 @@ int run_consume(const ConsumeCommandOptions& options) {
       std::fwrite(m.value.data(), 1, m.value.size(), stdout);
       std::fputc('\n', stdout);
     }
-    for (const auto& tp : batch.reached_end()) ended.insert({tp.topic, tp.partition});
+    ended.see(batch);
     if (options.until_end) {
       if (partitions == 0) {
         if (auto a = consumer->assignment(); a) partitions = a->size();
       }
-      if (partitions > 0 && ended.size() >= partitions) break;
+      if (partitions > 0 && ended.count() >= partitions) break;
     }
   }
   std::fflush(stdout);

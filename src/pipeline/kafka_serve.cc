@@ -269,7 +269,13 @@ class ToBuffer final : public codec::RecordHandler {
 class KafkaServe {
  public:
   KafkaServe(const KafkaServeSpec& spec, correlate::Config config, const KafkaServeLog& log, Board& board)
-      : spec_(spec), config_(std::move(config)), log_(log), board_(board) {}
+      : spec_(spec),
+        config_(std::move(config)),
+        log_(log),
+        board_(board),
+        skew_(std::chrono::duration_cast<std::chrono::nanoseconds>(spec.max_ahead_of_clock).count()) {
+    for (const std::string& t : spec.topics.inputs) inputs_.push_back(spec.topic_prefix + t);
+  }
 
   Result<KafkaServeCounts> run(const std::atomic<bool>& stop);
 
@@ -307,6 +313,9 @@ class KafkaServe {
   correlate::Config config_;
   const KafkaServeLog& log_;
   Board& board_;
+  std::vector<std::string> inputs_;  // the input topics' full names, in the spec's order
+  const TimeNs skew_;                // spec_.max_ahead_of_clock
+  TimeNs latest_ = 0;                // the newest event time taken from the batch in hand
   std::map<std::string, std::uint64_t> consumed_;  // messages by topic
   std::optional<sink::KafkaProducer> producer_;
   std::optional<Output> output_;
@@ -358,10 +367,7 @@ TaskInput& KafkaServe::input_of(Task& t, const std::string& topic) {
   if (TaskInput* in = t.input(topic)) return *in;
   TaskInput in;
   in.topic = topic;
-  in.order = spec_.topics.inputs.size();
-  for (std::size_t i = 0; i < spec_.topics.inputs.size(); ++i) {
-    if (spec_.topic_prefix + spec_.topics.inputs[i] == topic) in.order = i;
-  }
+  in.order = static_cast<std::size_t>(std::find(inputs_.begin(), inputs_.end(), topic) - inputs_.begin());
   in.id = t.engine->add_input();
   in.last_record = Clock::now();
   // The engine's inputs in the spec's order, whatever order they came in.
@@ -481,8 +487,7 @@ void KafkaServe::take(const source::ConsumedMessage& m) {
   }
   auto& decoder = decoders_[*format];
   if (!decoder) decoder = codec::make_decoder(*format);
-  const TimeNs skew = std::chrono::duration_cast<std::chrono::nanoseconds>(spec_.max_ahead_of_clock).count();
-  to_buffer_.reset(&in, m, wall_clock_now() + skew, skew);
+  to_buffer_.reset(&in, m, latest_, skew_);
   decoder->decode(m.value, to_buffer_);
   for (const Error& e : to_buffer_.rejects) dead_letter(m, e);
 }
@@ -639,21 +644,18 @@ Status KafkaServe::prepare_topics(const kafka::ClientProperties& properties) {
   auto admin = kafka::KafkaAdmin::create(properties);
   if (!admin) return admin.error();
   const auto timeout = spec_.transaction_timeout;
-  std::vector<std::string> inputs, outputs;
-  for (const std::string& t : spec_.topics.inputs) inputs.push_back(spec_.topic_prefix + t);
+  std::vector<std::string> all = inputs_;
   for (const std::string* t : {&spec_.topics.enriched, &spec_.topics.incidents, &spec_.topics.problems,
                                &spec_.topics.dead_letter}) {
-    outputs.push_back(spec_.topic_prefix + *t);
+    all.push_back(spec_.topic_prefix + *t);
   }
-  std::vector<std::string> all = inputs;
-  all.insert(all.end(), outputs.begin(), outputs.end());
   auto counts = admin->partition_counts(all, timeout);
   if (!counts) return counts.error();
   // A service's events and telemetry meet in one task only when every input
   // topic has the same partition count (and producers key by service with
   // the same hash, as the Java client's murmur2).
   std::map<int, std::vector<std::string>> by_count;
-  for (const std::string& t : inputs) {
+  for (const std::string& t : inputs_) {
     if (auto it = counts->find(t); it != counts->end()) by_count[it->second].push_back(t);
   }
   if (by_count.size() > 1) {
@@ -680,7 +682,6 @@ Status KafkaServe::prepare_topics(const kafka::ClientProperties& properties) {
 }
 
 Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
-  const std::string prefix = spec_.topic_prefix;
   kafka::ClientProperties common = kafka::merge_properties(spec_.properties, {{"bootstrap.servers", spec_.brokers}});
   if (Status st = prepare_topics(common); !st) return st.error();
 
@@ -708,9 +709,7 @@ Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
   auto consumer = source::KafkaConsumer::create(co);
   if (!consumer) return consumer.error();
   consumer_.emplace(std::move(*consumer));
-  std::vector<std::string> inputs;
-  for (const std::string& t : spec_.topics.inputs) inputs.push_back(prefix + t);
-  if (Status st = consumer_->subscribe(inputs); !st) return st.error();
+  if (Status st = consumer_->subscribe(inputs_); !st) return st.error();
 
   source::MessageBatch batch;
   auto last_commit = Clock::now();
@@ -719,6 +718,8 @@ Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
     auto n = consumer_->poll(batch, kPollBatch, kPollWait);
     if (failed_) return *failed_;
     if (!n) return n.error();
+    // The clock is read once a batch: a record may be this far ahead of it.
+    latest_ = wall_clock_now() + skew_;
     for (const source::ConsumedMessage& m : batch) take(m);
     for (const kafka::PartitionOffset& end : batch.reached_end()) {
       if (auto t = tasks_.find(end.partition); t != tasks_.end()) {

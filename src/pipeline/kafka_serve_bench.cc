@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <set>
 #include <utility>
 #include <vector>
 
@@ -52,7 +51,7 @@ Result<std::pair<std::uint64_t, double>> consume_all(const std::string& bootstra
   codec::NativeJsonDecoder decoder;
   Record record;
   source::MessageBatch batch;
-  std::set<std::pair<std::string, int>> ended;
+  source::PartitionsAtEnd ended;
   std::size_t partitions = 0;
   std::uint64_t messages = 0, records = 0;
   const auto start = Clock::now();
@@ -62,14 +61,13 @@ Result<std::pair<std::uint64_t, double>> consume_all(const std::string& bootstra
     if (!n) return n.error();
     for (const auto& m : batch) {
       ++messages;
-      ended.erase({m.topic, m.partition});
       if (decode && decoder.decode_one(m.value, m.value.size(), record)) ++records;
     }
-    for (const auto& tp : batch.reached_end()) ended.insert({tp.topic, tp.partition});
+    ended.see(batch);
     if (partitions == 0) {
       if (auto a = consumer->assignment(); a) partitions = a->size();
     }
-    if (partitions > 0 && ended.size() >= partitions) break;
+    if (partitions > 0 && ended.count() >= partitions) break;
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (decode && records != messages) return make_error("", "some messages did not decode");

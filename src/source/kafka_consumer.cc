@@ -75,6 +75,19 @@ std::vector<kafka::TopicPartition> partitions_of(const std::vector<RdKafka::Topi
   return out;
 }
 
+void PartitionsAtEnd::see(const MessageBatch& batch) {
+  for (const ConsumedMessage& m : batch) partitions_[{m.topic, m.partition}] = {m.offset + 1, false};
+  for (const kafka::PartitionOffset& end : batch.reached_end()) {
+    Position& p = partitions_[{end.topic, end.partition}];
+    if (end.offset >= p.next) p.at_end = true;
+  }
+}
+
+std::size_t PartitionsAtEnd::count() const {
+  return static_cast<std::size_t>(
+      std::count_if(partitions_.begin(), partitions_.end(), [](const auto& kv) { return kv.second.at_end; }));
+}
+
 struct KafkaConsumer::Impl final : RdKafka::RebalanceCb {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
   std::function<void(const std::vector<kafka::TopicPartition>&)> on_assigned;

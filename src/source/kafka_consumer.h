@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -66,6 +67,24 @@ class MessageBatch {
   std::vector<ConsumedMessage> messages_;
   std::vector<kafka::PartitionOffset> ends_;
   std::size_t size_ = 0;
+};
+
+// Which partitions a reader has read to their end, batch after batch (with
+// enable.partition.eof=true): a partition is at its end when the latest end
+// it reached lies past its latest message. What `eventlens consume
+// --until-end`, the benchmarks and the tests stop on.
+class PartitionsAtEnd {
+ public:
+  void see(const MessageBatch& batch);
+  // How many partitions are at their end now.
+  std::size_t count() const;
+
+ private:
+  struct Position {
+    std::int64_t next = 0;  // after the latest message
+    bool at_end = false;
+  };
+  std::map<kafka::TopicPartition, Position> partitions_;
 };
 
 struct KafkaConsumerOptions {

@@ -57,10 +57,10 @@ std::map<std::string, std::vector<OutputMessage>> read_outputs(const std::string
   for (const auto& t : topics) full.push_back(prefix + t);
   EXPECT_TRUE(consumer->subscribe(full));
   std::map<std::string, std::vector<OutputMessage>> out;
-  std::set<std::pair<std::string, int>> ended;
+  source::PartitionsAtEnd ended;
   source::MessageBatch batch;
   const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (ended.size() < topics.size() * partitions && std::chrono::steady_clock::now() < deadline) {
+  while (ended.count() < topics.size() * partitions && std::chrono::steady_clock::now() < deadline) {
     auto n = consumer->poll(batch, 5000, 200ms);
     EXPECT_TRUE(n) << n.error().to_string();
     if (!n) break;
@@ -68,11 +68,10 @@ std::map<std::string, std::vector<OutputMessage>> read_outputs(const std::string
       OutputMessage o{m.key, m.value, {}};
       for (const auto& [k, v] : m.headers) o.headers[k] = v;
       out[m.topic.substr(prefix.size())].push_back(std::move(o));
-      ended.erase({m.topic, m.partition});
     }
-    for (const auto& tp : batch.reached_end()) ended.insert({tp.topic, tp.partition});
+    ended.see(batch);
   }
-  EXPECT_EQ(ended.size(), topics.size() * partitions) << "every output partition read to its end in time";
+  EXPECT_EQ(ended.count(), topics.size() * partitions) << "every output partition read to its end in time";
   return out;
 }
 
