@@ -141,6 +141,18 @@ int run(int argc, char** argv) {
       ->default_val(serve.kafka.partitions);
   serve_cmd->add_flag("--bounded", serve.kafka.bounded,
                       "stop once every assigned partition is read to its end (a backfill), results committed");
+  serve_cmd->add_option("-X,--kafka-property", serve.kafka_properties,
+                        "a librdkafka property KEY=VALUE for its clients (repeatable), e.g. session.timeout.ms=10000");
+  serve_cmd->add_flag("--reset-state", serve.kafka.reset_state,
+                      "start every task from empty state and read its inputs from the first record kept "
+                      "(after a refused state; results already produced go out again)");
+  serve_cmd
+      ->add_option_function<double>(
+          "--snapshot-interval",
+          [&serve](double s) { serve.kafka.snapshot_interval = std::chrono::milliseconds(static_cast<long>(s * 1000)); },
+          "seconds between snapshots of each task's state to the state topic (a restore reads the inputs again "
+          "from the last one)")
+      ->default_str("10");
   serve_cmd->add_option("--metrics-listen", serve.kafka.metrics_listen,
                         "HOST:PORT for /metrics, /healthz and /readyz (port 0: any free one; empty: none)")
       ->default_val(serve.kafka.metrics_listen);

@@ -55,12 +55,24 @@ int run_serve(ServeCommandOptions options) {
                  "(the embedded mode with HTTP ingest comes next)\n");
     return 2;
   }
+  // A name given or kept in --state outlives the process: the instance is a
+  // static member of the group, the same one again after a restart (its
+  // partitions come straight back, without waiting for its session to end).
+  options.kafka.static_membership = !options.kafka.instance.empty() || !options.state.empty();
   auto instance = instance_name(options.kafka.instance, options.state);
   if (!instance) {
     std::fprintf(stderr, "eventlens serve: %s\n", instance.error().to_string().c_str());
     return 2;
   }
   options.kafka.instance = *instance;
+  for (const std::string& p : options.kafka_properties) {
+    const auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "eventlens serve: --kafka-property %s: give KEY=VALUE\n", p.c_str());
+      return 2;
+    }
+    options.kafka.properties.emplace_back(p.substr(0, eq), p.substr(eq + 1));
+  }
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGINT, on_stop_signal);
   const bool quiet = options.quiet;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "pipeline/kafka_serve.h"
 
@@ -12,6 +13,7 @@ namespace eventlens::cli {
 struct ServeCommandOptions {
   pipeline::KafkaServeSpec kafka;
   std::string state;  // where this instance keeps what it must remember across restarts
+  std::vector<std::string> kafka_properties;  // librdkafka KEY=VALUE, for both clients
   bool quiet = false;
 };
 

@@ -35,5 +35,8 @@ struct TopicPartition {
 
 // The offset a committed-offset query gives for a partition with no commit.
 inline constexpr std::int64_t kNoOffset = -1;
+// An offset to start reading at: the partition's first still kept (librdkafka's
+// RD_KAFKA_OFFSET_BEGINNING).
+inline constexpr std::int64_t kBeginning = -2;
 
 }  // namespace eventlens::kafka

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <unordered_set>
 #include <utility>
 
 #include "codec/decoder.h"
@@ -19,6 +20,7 @@
 #include "kafka/admin.h"
 #include "pipeline/engine.h"
 #include "pipeline/file_inputs.h"
+#include "pipeline/kafka_task_state.h"
 #include "sink/kafka_producer.h"
 #include "source/kafka_consumer.h"
 
@@ -143,24 +145,62 @@ class Output {
   std::map<std::string, std::uint64_t> per_topic_;
 };
 
+// What a task produced, by identity ("e:<event id>:f" for a final enriched
+// record, ...): what a restored task must not produce again, and what the
+// state topic hears of at the next commit.
+class Produced {
+ public:
+  // True when `identity` is to go out: not among what was committed before
+  // the task was restored (each of those is held back once).
+  bool first_time(std::string identity) {
+    if (!already_.empty()) {
+      if (auto it = already_.find(identity); it != already_.end()) {
+        already_.erase(it);
+        ++suppressed_;
+        return false;
+      }
+    }
+    since_commit_.push_back(std::move(identity));
+    return true;
+  }
+  void restore(std::vector<std::string> committed) {
+    already_.clear();
+    for (std::string& id : committed) already_.insert(std::move(id));
+  }
+  // Committed before the restore and not made again yet.
+  std::vector<std::string> still_held() const { return {already_.begin(), already_.end()}; }
+  void forget_held() { already_.clear(); }
+  std::vector<std::string> take_since_commit() { return std::exchange(since_commit_, {}); }
+  std::uint64_t suppressed() const { return suppressed_; }
+
+ private:
+  std::unordered_set<std::string> already_;
+  std::vector<std::string> since_commit_;
+  std::uint64_t suppressed_ = 0;
+};
+
 // One task's results, keyed by service, on their topics. `current` is where
 // the record the engine is taking in came from: a record it refuses goes to
 // dead_letter with that origin.
 class TaskSink final : public correlate::ResultSink {
  public:
-  TaskSink(Output& out, const Origin*& current) : out_(out), current_(current) {}
+  TaskSink(Output& out, const Origin*& current, Produced& produced)
+      : out_(out), current_(current), produced_(produced) {}
 
   void on_enriched(const correlate::EnrichedEvent& e) override {
+    if (!produced_.first_time("e:" + e.event.id + (e.provisional ? ":p" : ":f"))) return;
     value_.clear();
     correlate::append_enriched_json(value_, e);
     out_.send(out_.enriched(), e.event.service, value_, {{"eventlens.stage", e.provisional ? "provisional" : "final"}});
   }
   void on_incident(const correlate::Incident& incident, bool final) override {
+    if (!produced_.first_time("i:" + incident.id + (final ? ":f" : ":o"))) return;
     value_.clear();
     correlate::append_incident_json(value_, incident);
     out_.send(out_.incidents(), incident.service, value_, {{"eventlens.stage", final ? "final" : "open"}});
   }
   void on_problem(const correlate::Problem& problem) override {
+    if (!produced_.first_time("p:" + problem.id)) return;
     value_.clear();
     correlate::append_problem_json(value_, problem);
     out_.send(out_.problems(), problem.root, value_, {});
@@ -168,6 +208,12 @@ class TaskSink final : public correlate::ResultSink {
   // serve answers no named symptoms (replay --explain does).
   void on_explanation(const correlate::Explanation&) override {}
   void on_dead_letter(const Record& record, const Error& reason) override {
+    std::string identity = "x:" + reason.to_string();
+    if (current_ != nullptr) {
+      identity += ":" + *current_->topic + ":" + std::to_string(current_->partition) + ":" +
+                  std::to_string(current_->offset);
+    }
+    if (!produced_.first_time(std::move(identity))) return;
     value_.clear();
     correlate::append_dead_letter_json(value_, record, reason);
     kafka::Headers headers;
@@ -179,6 +225,7 @@ class TaskSink final : public correlate::ResultSink {
  private:
   Output& out_;
   const Origin*& current_;
+  Produced& produced_;
   std::string value_;
 };
 
@@ -213,14 +260,23 @@ struct TaskInput {
 // records): inputs consumed at different speeds meet in event time.
 struct Task {
   const Origin* current = nullptr;
+  Produced produced;
   std::unique_ptr<TaskSink> sink;  // before the engine, which reports to it
   std::unique_ptr<Engine> engine;
   // In the order of the spec's topics; by pointer, so that the records
   // buffered in one (which point at its topic's name) survive adding another.
   std::vector<std::unique_ptr<TaskInput>> inputs;
   // The engine's input for the keyless records of other tasks' partitions,
-  // made when the first comes.
+  // made with the task.
   std::optional<std::size_t> cluster_input;
+  // Its state on the state topic (kafka_task_state.h): the latest
+  // snapshot's generation and chunks, the `emitted` records since.
+  std::uint64_t generation = 0;
+  std::size_t snapshot_chunks = 0;
+  std::uint64_t emitted_next = 0;  // the n of the next `emitted/<n>` record
+  Clock::time_point last_snapshot = Clock::now();
+  bool snapshot_due = false;  // at the next commit, whatever the interval
+  int held_across = 0;        // snapshots the restored identities were carried over
 
   TaskInput* input(const std::string& topic) {
     for (auto& in : inputs) {
@@ -268,12 +324,17 @@ class ToBuffer final : public codec::RecordHandler {
 
 class KafkaServe {
  public:
-  KafkaServe(const KafkaServeSpec& spec, correlate::Config config, const KafkaServeLog& log, Board& board)
+  // `configuration`: a hash of what shapes the engines' state; a snapshot
+  // taken under another is refused.
+  KafkaServe(const KafkaServeSpec& spec, correlate::Config config, std::uint64_t configuration,
+             const KafkaServeLog& log, Board& board)
       : spec_(spec),
         config_(std::move(config)),
+        configuration_(configuration),
         log_(log),
         board_(board),
-        skew_(std::chrono::duration_cast<std::chrono::nanoseconds>(spec.max_ahead_of_clock).count()) {
+        skew_(std::chrono::duration_cast<std::chrono::nanoseconds>(spec.max_ahead_of_clock).count()),
+        state_topic_(spec.topic_prefix + spec.group + spec.topics.state_suffix) {
     for (const std::string& t : spec.topics.inputs) inputs_.push_back(spec.topic_prefix + t);
   }
 
@@ -286,11 +347,15 @@ class KafkaServe {
   void say(const std::string& line) const {
     if (log_) log_(line);
   }
-  void assigned(const std::vector<kafka::TopicPartition>& partitions);
+  // Rebuilds the tasks of the partitions assigned from the state topic;
+  // returns where each partition is read from.
+  std::vector<kafka::PartitionOffset> assigned(const std::vector<kafka::TopicPartition>& partitions);
+  Status restore(const std::vector<kafka::TopicPartition>& partitions, std::vector<kafka::PartitionOffset>& start);
   void revoked(const std::vector<kafka::TopicPartition>& partitions);
   Task& task_for(std::int32_t partition);
   void take(const source::ConsumedMessage& m);
-  void dead_letter(const source::ConsumedMessage& m, const Error& reason);
+  // `index`: which of the message's refusals (a message may hold many records).
+  void dead_letter(Task& t, const source::ConsumedMessage& m, const Error& reason, std::size_t index);
   TaskInput& input_of(Task& t, const std::string& topic);
   // Hands the engines what can go in, in event-time order across every
   // task of this process (each task's own inputs come in that order too).
@@ -302,19 +367,28 @@ class KafkaServe {
   // Pauses the partitions whose buffers are full, resumes those drained.
   Status apply_backpressure();
   bool all_read() const;
-  // Produces nothing itself: sends the consumed offsets with what the
-  // engines produced since the last commit, and commits.
-  Status commit();
+  // Sends the consumed offsets and the tasks' state records with what the
+  // engines produced since the last commit, and commits. `snapshot_all`:
+  // every task's state is snapshotted (its partitions are leaving).
+  Status commit(bool snapshot_all = false);
+  // The state records of task `t` for this transaction; `at` its inputs'
+  // positions, as committed with it.
+  Status write_state(std::int32_t partition, Task& t, const std::vector<kafka::PartitionOffset>& at, bool snapshot);
   sink::TransactionStatus retried(const std::function<sink::TransactionStatus()>& call);
   // The Prometheus text of where the run is.
   std::string metrics_text();
 
   const KafkaServeSpec& spec_;
   correlate::Config config_;
+  const std::uint64_t configuration_;
   const KafkaServeLog& log_;
   Board& board_;
   std::vector<std::string> inputs_;  // the input topics' full names, in the spec's order
   const TimeNs skew_;                // spec_.max_ahead_of_clock
+  const std::string state_topic_;
+  kafka::ClientProperties common_;   // both clients' properties, brokers included
+  std::uint64_t state_bytes_written_ = 0;
+  double last_restore_seconds_ = 0;
   TimeNs latest_ = 0;                // the newest event time taken from the batch in hand
   std::map<std::string, std::uint64_t> consumed_;  // messages by topic
   std::optional<sink::KafkaProducer> producer_;
@@ -335,29 +409,127 @@ Task& KafkaServe::task_for(std::int32_t partition) {
   auto [it, added] = tasks_.try_emplace(partition);
   Task& t = it->second;
   if (added) {
-    t.sink = std::make_unique<TaskSink>(*output_, t.current);
+    t.sink = std::make_unique<TaskSink>(*output_, t.current, t.produced);
     t.engine = std::make_unique<Engine>(config_, *t.sink, spec_.provisional);
   }
   return t;
 }
 
-void KafkaServe::assigned(const std::vector<kafka::TopicPartition>& partitions) {
+std::vector<kafka::PartitionOffset> KafkaServe::assigned(const std::vector<kafka::TopicPartition>& partitions) {
   ++counts_.rebalances;
-  const auto now = Clock::now();
+  std::vector<kafka::PartitionOffset> start;
   std::string names;
   for (const kafka::TopicPartition& tp : partitions) {
     assigned_.insert(tp);
-    input_of(task_for(tp.partition), tp.topic).last_record = now;
     names += (names.empty() ? "" : " ") + tp.topic + "[" + std::to_string(tp.partition) + "]";
   }
-  say("assigned " + std::to_string(partitions.size()) + " partitions (" + std::to_string(tasks_.size()) +
-      " tasks): " + names);
+  say("assigned " + std::to_string(partitions.size()) + " partitions: " + names);
+  if (Status st = restore(partitions, start); !st && !failed_) failed_ = st.error();
+  return start;
+}
+
+Status KafkaServe::restore(const std::vector<kafka::TopicPartition>& partitions,
+                           std::vector<kafka::PartitionOffset>& start) {
+  const auto began = Clock::now();
+  std::map<std::int32_t, std::vector<const kafka::TopicPartition*>> by_task;
+  for (const kafka::TopicPartition& tp : partitions) by_task[tp.partition].push_back(&tp);
+  std::vector<std::int32_t> numbers;
+  for (const auto& [p, _] : by_task) numbers.push_back(p);
+  // A transaction a dead member left open holds read_committed readers
+  // until the broker aborts it.
+  auto states = read_task_states(common_, state_topic_, numbers, spec_.transaction_timeout + std::chrono::seconds(30));
+  if (!states) return states.error();
+  auto committed = consumer_->committed(partitions, spec_.transaction_timeout);
+  if (!committed) return committed.error();
+  const std::string* reset = kafka::find_property(common_, "auto.offset.reset");
+  const bool from_latest = reset != nullptr && (*reset == "latest" || *reset == "end" || *reset == "largest");
+  std::uint64_t restored_bytes = 0;
+  for (auto& [p, tps] : by_task) {
+    RestoredTask& state = states->at(p);
+    restored_bytes += state.bytes;
+    const std::string where = state_topic_ + "[" + std::to_string(p) + "]";
+    Task& t = task_for(p);
+    t.generation = state.generation;
+    t.snapshot_chunks = state.chunks;
+    t.emitted_next = state.emitted_next;
+    t.last_snapshot = Clock::now();
+    // The engine's inputs as a snapshot has them: the partitions in the
+    // spec's order, then the context input.
+    std::sort(tps.begin(), tps.end(), [this](const auto* a, const auto* b) {
+      return std::find(inputs_.begin(), inputs_.end(), a->topic) < std::find(inputs_.begin(), inputs_.end(), b->topic);
+    });
+    for (const kafka::TopicPartition* tp : tps) input_of(t, tp->topic);
+    t.cluster_input = t.engine->add_context_input();
+    t.engine->set_idle(*t.cluster_input, true);
+    std::map<std::string, std::int64_t> positions;
+    if (state.snapshot && !spec_.reset_state) {
+      if (state.snapshot->configuration != configuration_) {
+        return make_error(where, "the state of partition " + std::to_string(p) +
+                                     " was taken under another configuration (--config, or provisional records on "
+                                     "or off): run with the one it was taken under, or with --reset-state to "
+                                     "rebuild it from the input topics' retention");
+      }
+      if (Status st = t.engine->load(state.snapshot->engine); !st) {
+        return make_error(where, st.error().to_string() +
+                                     " (run with --reset-state to rebuild it from the input topics' retention)");
+      }
+      // Whether an input holds event time back is the merge's to say again.
+      for (const auto& in : t.inputs) t.engine->set_idle(in->id, false);
+      for (const kafka::PartitionOffset& o : state.snapshot->positions) positions[o.topic] = o.offset;
+      t.produced.restore(std::move(state.emitted));
+      t.held_across = 0;
+      ++counts_.restored;
+    } else {
+      if (!spec_.reset_state && state.generation == 0) {
+        // Offsets without state: this group ran an eventlens that kept no
+        // state on Kafka, or the state topic was deleted.
+        for (const kafka::PartitionOffset& c : *committed) {
+          if (c.partition == p && c.offset >= 0) {
+            return make_error(where, "partition " + std::to_string(p) + " has offsets committed in group " +
+                                         spec_.group + " but no state in " + state_topic_ +
+                                         ": run with --reset-state to rebuild it from the input topics' retention");
+          }
+        }
+      }
+      // A task with nothing behind it starts where its group's policy says,
+      // and snapshots that start at its first commit: whoever takes it over
+      // knows where its state begins.
+      t.snapshot_due = true;
+    }
+    for (const kafka::TopicPartition* tp : tps) {
+      std::int64_t at;
+      if (auto it = positions.find(tp->topic); it != positions.end()) {
+        at = it->second;
+      } else {
+        auto marks = consumer_->watermarks(*tp, spec_.transaction_timeout);
+        if (!marks) return marks.error();
+        at = from_latest && !spec_.reset_state ? marks->second : marks->first;
+      }
+      TaskInput& in = *t.input(tp->topic);
+      in.next_offset = at;
+      in.committed = -1;
+      in.last_record = Clock::now();
+      start.push_back({tp->topic, tp->partition, at});
+    }
+    say("task " + std::to_string(p) + ": " +
+        (state.snapshot && !spec_.reset_state
+             ? "restored snapshot " + std::to_string(state.generation) + " (" + std::to_string(state.bytes) +
+                   " bytes read, " + std::to_string(t.produced.still_held().size()) +
+                   " results already committed since)"
+             : spec_.reset_state ? "state reset; reading its inputs from the first record kept"
+                                 : "no state yet; starting empty"));
+  }
+  last_restore_seconds_ = std::chrono::duration<double>(Clock::now() - began).count();
+  say("restored " + std::to_string(by_task.size()) + " tasks from " + state_topic_ + " (" +
+      std::to_string(restored_bytes) + " bytes) in " + std::to_string(last_restore_seconds_) + " s");
+  return ok_status();
 }
 
 void KafkaServe::revoked(const std::vector<kafka::TopicPartition>& partitions) {
-  // What is done goes out with its offsets before another member takes the
-  // partitions over; the tasks' state goes with them.
-  if (Status st = commit(); !st && !failed_) failed_ = st.error();
+  // What is done goes out with its offsets, and each task's state with a
+  // snapshot of it, before another member takes the partitions over.
+  if (Status st = commit(/*snapshot_all=*/true); !st && !failed_) failed_ = st.error();
+  for (const auto& [partition, t] : tasks_) counts_.suppressed += t.produced.suppressed();
   tasks_.clear();
   assigned_.clear();
   say("revoked " + std::to_string(partitions.size()) + " partitions");
@@ -442,10 +614,7 @@ void KafkaServe::merge() {
 void KafkaServe::broadcast(const Task& from, const Buffered& b) {
   for (auto& [partition, t] : tasks_) {
     if (&t == &from) continue;
-    if (!t.cluster_input) {
-      t.cluster_input = t.engine->add_context_input();
-      t.engine->set_idle(*t.cluster_input, true);
-    }
+    if (!t.cluster_input) continue;  // made with the task
     // An input that never holds event time back: the merge hands records
     // over in event-time order across every task, so a record that comes
     // this way is never behind what the task has taken in.
@@ -457,7 +626,11 @@ void KafkaServe::broadcast(const Task& from, const Buffered& b) {
   }
 }
 
-void KafkaServe::dead_letter(const source::ConsumedMessage& m, const Error& reason) {
+void KafkaServe::dead_letter(Task& t, const source::ConsumedMessage& m, const Error& reason, std::size_t index) {
+  if (!t.produced.first_time("d:" + m.topic + ":" + std::to_string(m.partition) + ":" + std::to_string(m.offset) +
+                             ":" + std::to_string(index))) {
+    return;
+  }
   kafka::Headers headers = origin_headers(Origin{&m.topic, m.partition, m.offset, {}}, reason);
   std::string_view value = m.value;
   if (value.size() > kDeadLetterBytes) {
@@ -482,14 +655,14 @@ void KafkaServe::take(const source::ConsumedMessage& m) {
   in.at_end = false;
   auto format = codec::detect_format(m.value);
   if (!format) {
-    dead_letter(m, format.error());
+    dead_letter(t, m, format.error(), 0);
     return;
   }
   auto& decoder = decoders_[*format];
   if (!decoder) decoder = codec::make_decoder(*format);
   to_buffer_.reset(&in, m, latest_, skew_);
   decoder->decode(m.value, to_buffer_);
-  for (const Error& e : to_buffer_.rejects) dead_letter(m, e);
+  for (std::size_t i = 0; i < to_buffer_.rejects.size(); ++i) dead_letter(t, m, to_buffer_.rejects[i], i);
 }
 
 void KafkaServe::mark_idle(Clock::time_point now) {
@@ -547,20 +720,37 @@ sink::TransactionStatus KafkaServe::retried(const std::function<sink::Transactio
   return st;
 }
 
-Status KafkaServe::commit() {
+Status KafkaServe::commit(bool snapshot_all) {
   if (auto e = output_->take_error()) return *e;
+  const auto now = Clock::now();
   // A partition's offset to commit is that of its first record still
   // waiting in a buffer: what went into an engine is done, what waits is
   // read again by whoever owns the partition next.
   std::vector<kafka::PartitionOffset> offsets;
+  bool state_to_write = false;
   for (auto& [partition, t] : tasks_) {
+    std::vector<kafka::PartitionOffset> at;
     for (const auto& input : t.inputs) {
       const TaskInput& in = *input;
-      const std::int64_t at = in.buffered.empty() ? in.next_offset : in.buffered.front().origin.offset;
-      if (at >= 0 && at != in.committed) offsets.push_back({in.topic, partition, at});
+      const std::int64_t next = in.buffered.empty() ? in.next_offset : in.buffered.front().origin.offset;
+      if (next < 0) continue;
+      at.push_back({in.topic, partition, next});
+      if (next != in.committed) offsets.push_back(at.back());
+    }
+    const bool snapshot = snapshot_all || t.snapshot_due || now - t.last_snapshot >= spec_.snapshot_interval;
+    // A snapshot is worth writing only when the task moved since the last.
+    const bool moved = std::any_of(at.begin(), at.end(), [&](const auto& o) {
+      return o.offset != t.input(o.topic)->committed;
+    });
+    if (snapshot && (moved || t.snapshot_due)) {
+      if (Status st = write_state(partition, t, at, true); !st) return st;
+      state_to_write = true;
+    } else if (Status st = write_state(partition, t, at, false); !st) {
+      return st;
     }
   }
-  if (offsets.empty() && output_->produced() == produced_at_commit_) return ok_status();
+  if (auto e = output_->take_error()) return *e;
+  if (offsets.empty() && !state_to_write && output_->produced() == produced_at_commit_) return ok_status();
   auto group = consumer_->group_metadata();
   if (!group) return group.error();
   const auto timeout = spec_.transaction_timeout;
@@ -578,6 +768,51 @@ Status KafkaServe::commit() {
   for (const kafka::PartitionOffset& o : offsets) tasks_[o.partition].input(o.topic)->committed = o.offset;
   produced_at_commit_ = output_->produced();
   if (sink::TransactionStatus b = producer_->begin_transaction()) return b->error;
+  return ok_status();
+}
+
+Status KafkaServe::write_state(std::int32_t partition, Task& t, const std::vector<kafka::PartitionOffset>& at,
+                               bool snapshot) {
+  std::vector<StateRecord> records;
+  std::vector<std::string> since = t.produced.take_since_commit();
+  if (snapshot) {
+    // What this transaction's results came of is in the snapshot: a restore
+    // from it does not make them again, so they need no record.
+    TaskSnapshot s;
+    s.generation = t.generation + 1;
+    s.configuration = configuration_;
+    s.positions = at;
+    t.engine->save(s.engine);
+    records = snapshot_records(s, t.snapshot_chunks, t.emitted_next);
+    t.generation = s.generation;
+    t.snapshot_chunks = 0;
+    for (const StateRecord& r : records) t.snapshot_chunks += r.value && r.key.starts_with("chunk/");
+    t.emitted_next = 0;
+    t.last_snapshot = Clock::now();
+    t.snapshot_due = false;
+    ++counts_.snapshots;
+    // Results committed before this task was restored and not made again
+    // yet may still come (later in event time than the snapshot): they stay
+    // held back, and on record, across a few snapshots.
+    if (std::vector<std::string> held = t.produced.still_held(); !held.empty()) {
+      if (++t.held_across > 3) {
+        t.produced.forget_held();
+      } else {
+        for (StateRecord& r : emitted_records(t.generation, t.emitted_next, held)) records.push_back(std::move(r));
+      }
+    }
+  } else if (!since.empty()) {
+    records = emitted_records(t.generation, t.emitted_next, since);
+  }
+  for (const StateRecord& r : records) {
+    state_bytes_written_ += r.key.size() + (r.value ? r.value->size() : 0);
+    const std::optional<std::string_view> value =
+        r.value ? std::optional<std::string_view>(*r.value) : std::nullopt;
+    if (Status st = producer_->produce_to(state_topic_, partition, r.key, value); !st) {
+      return make_error(st.error().field, st.error().reason + " (state record " + r.key + " of task " +
+                                              std::to_string(partition) + ")");
+    }
+  }
   return ok_status();
 }
 
@@ -606,6 +841,22 @@ std::string KafkaServe::metrics_text() {
   sample("eventlens_transactions_committed_total", "", static_cast<double>(counts_.transactions));
   family("eventlens_rebalances_total", "counter", "Partition assignments received.");
   sample("eventlens_rebalances_total", "", static_cast<double>(counts_.rebalances));
+  family("eventlens_state_written_bytes_total", "counter", "Bytes written to the state topic (snapshots, records of results).");
+  sample("eventlens_state_written_bytes_total", "", static_cast<double>(state_bytes_written_));
+  family("eventlens_snapshots_total", "counter", "Task snapshots written to the state topic.");
+  sample("eventlens_snapshots_total", "", static_cast<double>(counts_.snapshots));
+  family("eventlens_restore_seconds", "gauge", "How long the latest assignment took to rebuild its tasks' state.");
+  sample("eventlens_restore_seconds", "", last_restore_seconds_);
+  family("eventlens_results_suppressed_total", "counter",
+         "Results a restored task made again that had been committed before: not produced twice.");
+  std::uint64_t suppressed = counts_.suppressed;
+  for (const auto& [partition, t] : tasks_) suppressed += t.produced.suppressed();
+  sample("eventlens_results_suppressed_total", "", static_cast<double>(suppressed));
+  family("eventlens_checkpoint_age_seconds", "gauge", "Seconds since a task's latest snapshot.");
+  for (const auto& [partition, t] : tasks_) {
+    sample("eventlens_checkpoint_age_seconds", "partition=\"" + std::to_string(partition) + "\"",
+           std::chrono::duration<double>(Clock::now() - t.last_snapshot).count());
+  }
   family("eventlens_tasks", "gauge", "Tasks (assigned partition numbers) this process runs.");
   sample("eventlens_tasks", "", static_cast<double>(tasks_.size()));
   family("eventlens_consumer_lag", "gauge", "Messages in a partition not consumed yet (from the last fetch).");
@@ -672,6 +923,24 @@ Status KafkaServe::prepare_topics(const kafka::ClientProperties& properties) {
   for (const std::string& t : all) {
     if (counts->count(t) == 0) missing.push_back({t, partitions, {}});
   }
+  // The state topic: a partition per task, compacted (only the latest of a
+  // key is kept), rolled and cleaned often enough that a restore does not
+  // read many superseded snapshots.
+  auto state = admin->partition_counts({state_topic_}, timeout);
+  if (!state) return state.error();
+  if (auto it = state->find(state_topic_); it == state->end()) {
+    missing.push_back({state_topic_,
+                       partitions,
+                       {{"cleanup.policy", "compact"},
+                        {"segment.ms", "600000"},
+                        {"segment.bytes", std::to_string(64 << 20)},
+                        {"min.cleanable.dirty.ratio", "0.1"}}});
+  } else if (it->second != partitions) {
+    return make_error(state_topic_, "has " + std::to_string(it->second) + " partitions, the input topics " +
+                                        std::to_string(partitions) +
+                                        ": it holds a task's state per partition. Delete it and run with "
+                                        "--reset-state, or give the inputs their former partition count");
+  }
   if (missing.empty()) return ok_status();
   if (Status st = admin->create_topics(missing, timeout); !st) return st;
   std::string names;
@@ -682,7 +951,8 @@ Status KafkaServe::prepare_topics(const kafka::ClientProperties& properties) {
 }
 
 Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
-  kafka::ClientProperties common = kafka::merge_properties(spec_.properties, {{"bootstrap.servers", spec_.brokers}});
+  common_ = kafka::merge_properties(spec_.properties, {{"bootstrap.servers", spec_.brokers}});
+  const kafka::ClientProperties& common = common_;
   if (Status st = prepare_topics(common); !st) return st.error();
 
   sink::KafkaProducerOptions po;
@@ -704,7 +974,10 @@ Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
   // caught up, which the merge need not wait for.
   co.properties = kafka::merge_properties(co.properties, {{"enable.partition.eof", "true"}});
   co.group_id = spec_.group;
-  co.on_assigned = [this](const std::vector<kafka::TopicPartition>& p) { assigned(p); };
+  if (spec_.static_membership) {
+    co.properties = kafka::merge_properties(co.properties, {{"group.instance.id", spec_.instance}});
+  }
+  co.on_assigned = [this](const std::vector<kafka::TopicPartition>& p) { return assigned(p); };
   co.on_revoked = [this](const std::vector<kafka::TopicPartition>& p) { revoked(p); };
   auto consumer = source::KafkaConsumer::create(co);
   if (!consumer) return consumer.error();
@@ -747,8 +1020,11 @@ Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
       board_.publish(metrics_text());
     }
   }
-  if (Status st = commit(); !st) return st.error();
+  // Stopped live, each task's state is snapshotted so that the next owner
+  // starts where this one stopped; a bounded run's engines are finished.
+  if (Status st = commit(/*snapshot_all=*/!finished); !st) return st.error();
   counts_.produced = output_->produced();
+  for (const auto& [partition, t] : tasks_) counts_.suppressed += t.produced.suppressed();
   // Leaving the group revokes what is left: nothing more to commit.
   tasks_.clear();
   if (Status st = consumer_->close(); !st) say("leaving the group: " + st.error().to_string());
@@ -786,7 +1062,18 @@ Result<KafkaServeCounts> run_kafka_serve(const KafkaServeSpec& spec, const std::
           std::to_string(server->port()) + "/metrics (and /healthz, /readyz)");
     }
   }
-  KafkaServe serve(spec, std::move(config), log, board);
+  // What shapes the engines' state: a snapshot taken under other settings
+  // would be misread.
+  std::string shape = spec.provisional ? "provisional\n" : "final only\n";
+  if (!spec.config.empty()) {
+    std::FILE* f = std::fopen(spec.config.c_str(), "rb");
+    if (f == nullptr) return make_error(spec.config, "cannot be read");
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) shape.append(buf, n);
+    std::fclose(f);
+  }
+  KafkaServe serve(spec, std::move(config), XXH3_64bits(shape.data(), shape.size()), log, board);
   return serve.run(stop);
 }
 

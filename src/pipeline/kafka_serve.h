@@ -28,6 +28,8 @@ struct KafkaTopics {
   std::string incidents = "incidents";
   std::string problems = "problems";
   std::string dead_letter = "dead_letter";
+  // The tasks' state (kafka_task_state.h), compacted: `<group>` + this.
+  std::string state_suffix = "-state";
 };
 
 struct KafkaServeSpec {
@@ -38,6 +40,10 @@ struct KafkaServeSpec {
   // predecessor and aborts what that one left open at once, instead of
   // read_committed readers waiting for the broker's transaction timeout.
   std::string instance;
+  // The instance joins as a static member (group.instance.id = instance): a
+  // restart gets its partitions back at once, without a rebalance; a member
+  // that stops or dies keeps them until session.timeout.ms passes.
+  bool static_membership = false;
   std::string config;        // YAML file; empty for the built-in defaults
   std::string topic_prefix;  // prepended to every topic name
   KafkaTopics topics;
@@ -61,8 +67,17 @@ struct KafkaServeSpec {
   // Where /metrics (Prometheus text), /healthz and /readyz are served;
   // empty for nowhere. Port 0 picks a free port (the log says which).
   std::string metrics_listen = "127.0.0.1:9464";
-  // How long a transaction call may take before the run gives up.
+  // How long a transaction call may take before the run gives up (also the
+  // broker's transaction.timeout.ms: how long a transaction left open by a
+  // member that died holds read_committed readers, and a restore).
   std::chrono::milliseconds transaction_timeout{30'000};
+  // How often each task's state is snapshotted to the state topic: a task
+  // taken over reads its inputs again from its last snapshot. Also taken
+  // when a task starts, when its partitions are revoked and at SIGTERM.
+  std::chrono::milliseconds snapshot_interval{10'000};
+  // Start every task from empty state, reading its inputs from the first
+  // record kept, whatever state and offsets exist (results go out again).
+  bool reset_state = false;
 };
 
 struct KafkaServeCounts {
@@ -74,6 +89,9 @@ struct KafkaServeCounts {
   std::uint64_t rebalances = 0;     // assignments received
   std::uint64_t pauses = 0;         // partitions paused while their task waited for a slower one
   std::uint64_t broadcast = 0;      // keyless records handed to the other tasks too
+  std::uint64_t snapshots = 0;      // task snapshots written to the state topic
+  std::uint64_t restored = 0;       // tasks rebuilt from a snapshot
+  std::uint64_t suppressed = 0;     // results a restored task made again, not produced twice
 };
 
 // What a person running it hears of: assignments, commits that failed,

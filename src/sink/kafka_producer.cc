@@ -137,9 +137,21 @@ KafkaProducer::~KafkaProducer() = default;
 
 Status KafkaProducer::produce(std::string_view topic, std::string_view key, std::string_view value,
                               const kafka::Headers& headers) {
+  return produce_message(topic, RdKafka::Topic::PARTITION_UA, key, value, headers);
+}
+
+Status KafkaProducer::produce_to(std::string_view topic, std::int32_t partition, std::string_view key,
+                                 std::optional<std::string_view> value) {
+  return produce_message(topic, partition, key, value, {});
+}
+
+Status KafkaProducer::produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                                      std::optional<std::string_view> value, const kafka::Headers& headers) {
   Impl& impl = *impl_;
-  // librdkafka copies the payload (RK_MSG_COPY) and never writes to it.
-  void* payload = const_cast<char*>(value.data());
+  // librdkafka copies the payload (RK_MSG_COPY) and never writes to it; a
+  // null payload is a tombstone.
+  void* payload = value ? const_cast<char*>(value->data()) : nullptr;
+  const std::size_t size = value ? value->size() : 0;
   const void* key_data = key.empty() ? nullptr : key.data();
 
   RdKafka::Topic* handle = nullptr;
@@ -162,11 +174,10 @@ Status KafkaProducer::produce(std::string_view topic, std::string_view key, std:
   for (;;) {
     RdKafka::ErrorCode err;
     if (handle != nullptr) {
-      err = impl.producer->produce(handle, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                                   payload, value.size(), key_data, key.size(), nullptr);
+      err = impl.producer->produce(handle, partition, RdKafka::Producer::RK_MSG_COPY, payload, size, key_data,
+                                   key.size(), nullptr);
     } else {
-      err = impl.producer->produce(topic_name, RdKafka::Topic::PARTITION_UA,
-                                   RdKafka::Producer::RK_MSG_COPY, payload, value.size(), key_data,
+      err = impl.producer->produce(topic_name, partition, RdKafka::Producer::RK_MSG_COPY, payload, size, key_data,
                                    key.size(), 0, wire_headers.get(), nullptr);
       // On success librdkafka owns and frees the headers.
       if (err == RdKafka::ERR_NO_ERROR) (void)wire_headers.release();
@@ -177,7 +188,7 @@ Status KafkaProducer::produce(std::string_view topic, std::string_view key, std:
       return ok_status();
     }
     if (err != RdKafka::ERR__QUEUE_FULL) {
-      return make_error(std::string(topic), "cannot queue a " + std::to_string(value.size()) +
+      return make_error(std::string(topic), "cannot queue a " + std::to_string(size) +
                                                 "-byte message: " + RdKafka::err2str(err));
     }
     if (Clock::now() >= deadline) {

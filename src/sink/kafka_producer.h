@@ -69,6 +69,10 @@ class KafkaProducer {
   // queue_full_timeout while delivery reports were served.
   Status produce(std::string_view topic, std::string_view key, std::string_view value,
                  const kafka::Headers& headers = {});
+  // Queues one message for one partition, whatever its key; a value of
+  // nullopt is a tombstone (a compacted topic forgets the key).
+  Status produce_to(std::string_view topic, std::int32_t partition, std::string_view key,
+                    std::optional<std::string_view> value);
 
   // Serves delivery reports, waiting up to `timeout` for one; returns how
   // many events were served.
@@ -105,6 +109,8 @@ class KafkaProducer {
  private:
   struct Impl;
   explicit KafkaProducer(std::unique_ptr<Impl> impl);
+  Status produce_message(std::string_view topic, std::int32_t partition, std::string_view key,
+                         std::optional<std::string_view> value, const kafka::Headers& headers);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -90,7 +90,7 @@ std::size_t PartitionsAtEnd::count() const {
 
 struct KafkaConsumer::Impl final : RdKafka::RebalanceCb {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
-  std::function<void(const std::vector<kafka::TopicPartition>&)> on_assigned;
+  std::function<std::vector<kafka::PartitionOffset>(const std::vector<kafka::TopicPartition>&)> on_assigned;
   std::function<void(const std::vector<kafka::TopicPartition>&)> on_revoked;
   // The batch poll() is filling, while it does.
   MessageBatch* filling = nullptr;
@@ -120,7 +120,13 @@ struct KafkaConsumer::Impl final : RdKafka::RebalanceCb {
   void rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
-      if (on_assigned) on_assigned(partitions_of(partitions));
+      if (on_assigned) {
+        for (const kafka::PartitionOffset& start : on_assigned(partitions_of(partitions))) {
+          for (RdKafka::TopicPartition* tp : partitions) {
+            if (tp->topic() == start.topic && tp->partition() == start.partition) tp->set_offset(start.offset);
+          }
+        }
+      }
       c->assign(partitions);
       return;
     }
@@ -225,6 +231,18 @@ Status KafkaConsumer::subscribe(const std::vector<std::string>& topics) {
   if (topics.empty()) return make_error("topics", "subscribe to at least one topic");
   const RdKafka::ErrorCode err = impl_->consumer->subscribe(topics);
   if (err != RdKafka::ERR_NO_ERROR) return make_error("topics", "subscribe: " + RdKafka::err2str(err));
+  return ok_status();
+}
+
+Status KafkaConsumer::assign(const std::vector<kafka::PartitionOffset>& from) {
+  if (Status st = impl_->usable(); !st) return st;
+  PartitionList list;
+  list.items.reserve(from.size());
+  for (const kafka::PartitionOffset& o : from) {
+    list.items.push_back(RdKafka::TopicPartition::create(o.topic, o.partition, o.offset));
+  }
+  const RdKafka::ErrorCode err = impl_->consumer->assign(list.items);
+  if (err != RdKafka::ERR_NO_ERROR) return make_error("", "assign: " + RdKafka::err2str(err));
   return ok_status();
 }
 
@@ -366,14 +384,22 @@ Result<kafka::GroupMetadata> KafkaConsumer::group_metadata() {
   return kafka::GroupMetadata(std::move(native));
 }
 
+Result<std::vector<kafka::PartitionOffset>> KafkaConsumer::committed(std::chrono::milliseconds timeout) {
+  auto assigned = assignment();
+  if (!assigned) return assigned.error();
+  return committed(*assigned, timeout);
+}
+
 Result<std::vector<kafka::PartitionOffset>> KafkaConsumer::committed(
-    std::chrono::milliseconds timeout) {
+    const std::vector<kafka::TopicPartition>& partitions, std::chrono::milliseconds timeout) {
   if (Status st = impl_->usable(); !st) return st.error();
   PartitionList list;
-  RdKafka::ErrorCode err = impl_->consumer->assignment(list.items);
-  if (err != RdKafka::ERR_NO_ERROR) return make_error("", "assignment: " + RdKafka::err2str(err));
+  list.items.reserve(partitions.size());
+  for (const kafka::TopicPartition& tp : partitions) {
+    list.items.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
+  }
   if (!list.items.empty()) {
-    err = impl_->consumer->committed(list.items, to_ms(timeout));
+    const RdKafka::ErrorCode err = impl_->consumer->committed(list.items, to_ms(timeout));
     if (err != RdKafka::ERR_NO_ERROR) return make_error("", "committed: " + RdKafka::err2str(err));
   }
   std::vector<kafka::PartitionOffset> out;

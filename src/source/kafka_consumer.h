@@ -100,7 +100,10 @@ struct KafkaConsumerOptions {
   // (commit a transaction) does it in on_revoked. Either may be empty. The
   // messages a poll() took before a revocation are not handed out: the
   // partitions' next owner reads them again from the committed offsets.
-  std::function<void(const std::vector<kafka::TopicPartition>&)> on_assigned;
+  // on_assigned returns where to start reading some of the partitions (a
+  // member that keeps its own position with its state); the others start at
+  // the group's committed offsets.
+  std::function<std::vector<kafka::PartitionOffset>(const std::vector<kafka::TopicPartition>&)> on_assigned;
   std::function<void(const std::vector<kafka::TopicPartition>&)> on_revoked;
 };
 
@@ -125,6 +128,11 @@ class KafkaConsumer {
   // during poll().
   Status subscribe(const std::vector<std::string>& topics);
 
+  // Reads exactly these partitions from these offsets (kafka::kBeginning for
+  // the first still kept), outside any group's assignment: for a reader that
+  // never subscribes (what restores a task's state) and commits nothing.
+  Status assign(const std::vector<kafka::PartitionOffset>& from);
+
   // Fills `batch` with up to `max_messages` messages: waits up to `timeout`
   // for the first, then takes only what has already arrived. Returns how many
   // (0 when none came in time). Returns an Error for what the caller must act
@@ -142,6 +150,10 @@ class KafkaConsumer {
   // Returns the group's committed offsets for the partitions assigned to this
   // consumer now; kafka::kNoOffset where none was committed.
   Result<std::vector<kafka::PartitionOffset>> committed(std::chrono::milliseconds timeout);
+  // The same for any partitions of the group's topics (inside on_assigned,
+  // before the assignment takes effect).
+  Result<std::vector<kafka::PartitionOffset>> committed(const std::vector<kafka::TopicPartition>& partitions,
+                                                        std::chrono::milliseconds timeout);
 
   // Stops fetching from `partitions` (poll() hands out what was already
   // fetched) until resume(): backpressure for a reader that falls behind.

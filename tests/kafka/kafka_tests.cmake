@@ -17,7 +17,8 @@ add_test(NAME kafka_broker_stop
 set_tests_properties(kafka_broker_stop PROPERTIES
   FIXTURES_CLEANUP kafka LABELS kafka RUN_SERIAL TRUE TIMEOUT 120)
 
-add_library(eventlens_kafka_test_support STATIC ${CMAKE_CURRENT_LIST_DIR}/test_broker.cc)
+add_library(eventlens_kafka_test_support STATIC ${CMAKE_CURRENT_LIST_DIR}/test_broker.cc
+  ${CMAKE_CURRENT_LIST_DIR}/serve_harness.cc)
 target_link_libraries(eventlens_kafka_test_support PUBLIC eventlens_io eventlens_test_support
   PRIVATE eventlens_warnings)
 target_compile_definitions(eventlens_kafka_test_support PRIVATE
@@ -37,8 +38,14 @@ foreach(test_source ${EVENTLENS_KAFKA_TESTS})
   if(test_name IN_LIST EVENTLENS_KAFKA_TESTS_WITHOUT_BROKER)
     set_tests_properties(${test_name} PROPERTIES LABELS kafka TIMEOUT 120)
   else()
+    # The fault tests (kill -9, takeover) carry a label of their own too:
+    # `ctest -L kafka_faults` runs them alone, `-LE kafka_faults` skips them.
+    set(labels kafka)
+    if(test_name STREQUAL "kafka_faults_test")
+      set(labels "kafka;kafka_faults")
+    endif()
     set_tests_properties(${test_name} PROPERTIES
-      FIXTURES_REQUIRED kafka LABELS kafka RUN_SERIAL TRUE TIMEOUT 600
+      FIXTURES_REQUIRED kafka LABELS "${labels}" RUN_SERIAL TRUE TIMEOUT 600
       ENVIRONMENT "EVENTLENS_KAFKA_DIR=${EVENTLENS_KAFKA_TEST_DIR}")
   endif()
 endforeach()
