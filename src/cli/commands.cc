@@ -125,6 +125,8 @@ int run(int argc, char** argv) {
       ->default_val(bench_engine_opts.event_every);
   bench_engine->add_option("--replay", bench_engine_opts.replay,
                            "a simulator output directory: time replay of its files next to decoding them instead");
+  bench_engine->add_option("--restore-kafka", bench_engine_opts.restore_kafka,
+                           "a Kafka broker: also time rebuilding the engine's state from a state topic there");
 
   ServeCommandOptions serve;
   auto* serve_cmd = app.add_subcommand("serve", "Run the engine live: with --kafka, on Kafka topics as a consumer group");
@@ -143,6 +145,15 @@ int run(int argc, char** argv) {
                       "stop once every assigned partition is read to its end (a backfill), results committed");
   serve_cmd->add_option("-X,--kafka-property", serve.kafka_properties,
                         "a librdkafka property KEY=VALUE for its clients (repeatable), e.g. session.timeout.ms=10000");
+  serve_cmd
+      ->add_option_function<double>(
+          "--transaction-timeout",
+          [&serve](double s) {
+            serve.kafka.transaction_timeout = std::chrono::milliseconds(static_cast<long>(s * 1000));
+          },
+          "seconds a transaction may stay open: how long one left open by a member that died holds readers "
+          "and the member taking its partitions over")
+      ->default_str("30");
   serve_cmd->add_flag("--reset-state", serve.kafka.reset_state,
                       "start every task from empty state and read its inputs from the first record kept "
                       "(after a refused state; results already produced go out again)");

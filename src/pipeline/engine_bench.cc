@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "correlate/correlator.h"
 #include "model/taxonomy.h"
 #include "pipeline/engine.h"
+#include "pipeline/kafka_serve_bench.h"
 #include "pipeline/replay.h"
 #include "source/file_source.h"
 #include "stream/shard.h"
@@ -398,6 +400,7 @@ int run_in_memory(const BenchEngineOptions& options) {
   // the calls whose other half has not arrived yet.
   std::size_t derived_bytes = 0, derived_services = 0;
   std::uint64_t enriched = 0, incidents = 0, dead_letters = 0, expired = 0;
+  std::optional<RestoreTiming> restore;
   {
     auto engine = std::make_unique<BenchEngine>();
     run_pass(Mode::engine_only, stream, chunk, text, engine.get());
@@ -412,6 +415,23 @@ int run_in_memory(const BenchEngineOptions& options) {
     incidents = engine->sink.incidents;
     dead_letters = engine->sink.dead_letters;
     steps = stream.steps();
+    if (!options.restore_kafka.empty()) {
+      stream::CheckpointStore::Parts parts;
+      engine->engine.save(parts);
+      std::unique_ptr<BenchEngine> fresh;
+      auto timing = time_state_restore(
+          options.restore_kafka, parts,
+          [&fresh](const stream::CheckpointStore::Parts& p) {
+            fresh = std::make_unique<BenchEngine>();
+            return fresh->engine.load(p);
+          },
+          std::min(runs, 3));
+      if (!timing) {
+        std::fprintf(stderr, "bench engine: restore from Kafka: %s\n", timing.error().to_string().c_str());
+        return 2;
+      }
+      restore = *timing;
+    }
   }
   run_pass(Mode::decode_only, stream, chunk, text, nullptr);  // warms the decoder path
 
@@ -480,6 +500,20 @@ int run_in_memory(const BenchEngineOptions& options) {
     };
     line("engine_only", engine_rate, engine_cpu_rate, true);
     line("decode_plus_engine", both_rate, both_cpu_rate, false);
+    if (restore) {
+      std::string out;
+      codec::JsonWriter w(out);
+      w.begin_object();
+      w.field("name", "restore_from_kafka");
+      key_integer(w, "live_series", live_series);
+      key_integer(w, "snapshot_bytes", restore->snapshot_bytes);
+      key_integer(w, "snapshot_messages", restore->records);
+      key_number(w, "seconds", restore->seconds);
+      key_number(w, "read_seconds", restore->read_seconds);
+      key_number(w, "load_seconds", restore->load_seconds);
+      w.end_object();
+      std::printf("%s\n", out.c_str());
+    }
   } else {
     std::printf("engine: %zu records in %zu steps of 15 s; %zu pods of %zu services, one event per %zu pod scrapes; "
                 "median of %d runs\n",
@@ -498,6 +532,12 @@ int run_in_memory(const BenchEngineOptions& options) {
     std::printf("  out: %llu events enriched, %llu incidents, %llu dead letters\n",
                 static_cast<unsigned long long>(enriched), static_cast<unsigned long long>(incidents),
                 static_cast<unsigned long long>(dead_letters));
+    if (restore) {
+      std::printf("  restore from Kafka: %zu series, snapshot %llu bytes in %zu messages: %.2f s (read %.2f s, "
+                  "load %.2f s)\n",
+                  live_series, static_cast<unsigned long long>(restore->snapshot_bytes), restore->records,
+                  restore->seconds, restore->read_seconds, restore->load_seconds);
+    }
   }
   return dead_letters == 0 ? 0 : 1;
 }

@@ -19,6 +19,9 @@ struct BenchEngineOptions {
   std::size_t pods_per_service = 20;
   std::size_t event_every = 1;      // one event per this many pod scrapes (each 10 samples, 1 log, 1 span)
   std::string replay;               // a simulator output directory: time replay vs decode of its files instead
+  // A Kafka broker: also time rebuilding the first pass's engine from a
+  // state topic there (what a task taken over does).
+  std::string restore_kafka;
 };
 
 // Times, on a generated cluster's telemetry (median of runs): decoding its

@@ -276,6 +276,7 @@ struct Task {
   std::uint64_t emitted_next = 0;  // the n of the next `emitted/<n>` record
   Clock::time_point last_snapshot = Clock::now();
   bool snapshot_due = false;  // at the next commit, whatever the interval
+  std::vector<kafka::PartitionOffset> snapshot_positions;  // its inputs' offsets at the latest
   int held_across = 0;        // snapshots the restored identities were carried over
 
   TaskInput* input(const std::string& topic) {
@@ -476,6 +477,7 @@ Status KafkaServe::restore(const std::vector<kafka::TopicPartition>& partitions,
       // Whether an input holds event time back is the merge's to say again.
       for (const auto& in : t.inputs) t.engine->set_idle(in->id, false);
       for (const kafka::PartitionOffset& o : state.snapshot->positions) positions[o.topic] = o.offset;
+      t.snapshot_positions = state.snapshot->positions;
       t.produced.restore(std::move(state.emitted));
       t.held_across = 0;
       ++counts_.restored;
@@ -739,9 +741,7 @@ Status KafkaServe::commit(bool snapshot_all) {
     }
     const bool snapshot = snapshot_all || t.snapshot_due || now - t.last_snapshot >= spec_.snapshot_interval;
     // A snapshot is worth writing only when the task moved since the last.
-    const bool moved = std::any_of(at.begin(), at.end(), [&](const auto& o) {
-      return o.offset != t.input(o.topic)->committed;
-    });
+    const bool moved = at != t.snapshot_positions;
     if (snapshot && (moved || t.snapshot_due)) {
       if (Status st = write_state(partition, t, at, true); !st) return st;
       state_to_write = true;
@@ -784,12 +784,14 @@ Status KafkaServe::write_state(std::int32_t partition, Task& t, const std::vecto
     s.positions = at;
     t.engine->save(s.engine);
     records = snapshot_records(s, t.snapshot_chunks, t.emitted_next);
+    for (const StateRecord& r : records) counts_.snapshot_bytes += r.key.size() + (r.value ? r.value->size() : 0);
     t.generation = s.generation;
     t.snapshot_chunks = 0;
     for (const StateRecord& r : records) t.snapshot_chunks += r.value && r.key.starts_with("chunk/");
     t.emitted_next = 0;
     t.last_snapshot = Clock::now();
     t.snapshot_due = false;
+    t.snapshot_positions = at;
     ++counts_.snapshots;
     // Results committed before this task was restored and not made again
     // yet may still come (later in event time than the snapshot): they stay
@@ -1024,6 +1026,7 @@ Result<KafkaServeCounts> KafkaServe::run(const std::atomic<bool>& stop) {
   // starts where this one stopped; a bounded run's engines are finished.
   if (Status st = commit(/*snapshot_all=*/!finished); !st) return st.error();
   counts_.produced = output_->produced();
+  counts_.state_bytes = state_bytes_written_;
   for (const auto& [partition, t] : tasks_) counts_.suppressed += t.produced.suppressed();
   // Leaving the group revokes what is left: nothing more to commit.
   tasks_.clear();

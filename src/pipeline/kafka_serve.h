@@ -90,6 +90,8 @@ struct KafkaServeCounts {
   std::uint64_t pauses = 0;         // partitions paused while their task waited for a slower one
   std::uint64_t broadcast = 0;      // keyless records handed to the other tasks too
   std::uint64_t snapshots = 0;      // task snapshots written to the state topic
+  std::uint64_t snapshot_bytes = 0; // ... their bytes
+  std::uint64_t state_bytes = 0;    // everything written to the state topic (snapshots, records of results)
   std::uint64_t restored = 0;       // tasks rebuilt from a snapshot
   std::uint64_t suppressed = 0;     // results a restored task made again, not produced twice
 };

@@ -13,7 +13,10 @@
 
 #include "codec/json_writer.h"
 #include "codec/native_json.h"
+#include "kafka/admin.h"
 #include "pipeline/kafka_serve.h"
+#include "pipeline/kafka_task_state.h"
+#include "sink/kafka_producer.h"
 #include "source/kafka_consumer.h"
 
 namespace eventlens::pipeline {
@@ -82,6 +85,50 @@ long peak_rss_bytes() {
 
 }  // namespace
 
+Result<RestoreTiming> time_state_restore(const std::string& bootstrap, const stream::CheckpointStore::Parts& parts,
+                                         const std::function<Status(const stream::CheckpointStore::Parts&)>& load,
+                                         int runs) {
+  const kafka::ClientProperties common = {{"bootstrap.servers", bootstrap}};
+  const std::string topic = unique("bench-state-");
+  auto admin = kafka::KafkaAdmin::create(common);
+  if (!admin) return admin.error();
+  if (Status st = admin->create_topics({{topic, 1, {{"cleanup.policy", "compact"}}}}, std::chrono::seconds(30)); !st) {
+    return st.error();
+  }
+  TaskSnapshot snapshot;
+  snapshot.generation = 1;
+  snapshot.engine = parts;
+  const std::vector<StateRecord> records = snapshot_records(snapshot, 0, 0);
+  sink::KafkaProducerOptions po;
+  po.properties = common;
+  auto producer = sink::KafkaProducer::create(po);
+  if (!producer) return producer.error();
+  RestoreTiming out;
+  for (const StateRecord& r : records) {
+    out.snapshot_bytes += r.key.size() + r.value->size();
+    if (Status st = producer->produce_to(topic, 0, r.key, *r.value); !st) return st.error();
+  }
+  out.records = records.size();
+  if (Status st = producer->flush(std::chrono::seconds(60)); !st) return st.error();
+  std::vector<double> total, read, loaded;
+  for (int run = 0; run < std::max(1, runs); ++run) {
+    const auto start = Clock::now();
+    auto states = read_task_states(common, topic, {0}, std::chrono::seconds(120));
+    if (!states) return states.error();
+    const auto read_at = Clock::now();
+    if (!states->at(0).snapshot) return make_error(topic, "no snapshot read back");
+    if (Status st = load(states->at(0).snapshot->engine); !st) return st.error();
+    const auto end = Clock::now();
+    total.push_back(std::chrono::duration<double>(end - start).count());
+    read.push_back(std::chrono::duration<double>(read_at - start).count());
+    loaded.push_back(std::chrono::duration<double>(end - read_at).count());
+  }
+  out.seconds = median(total);
+  out.read_seconds = median(read);
+  out.load_seconds = median(loaded);
+  return out;
+}
+
 int run_bench_kafka(const BenchKafkaOptions& options) {
   if (options.bootstrap.empty()) {
     std::fprintf(stderr, "bench kafka: give --bootstrap HOST:PORT (scripts/kafka start prints it)\n");
@@ -115,7 +162,7 @@ int run_bench_kafka(const BenchKafkaOptions& options) {
     std::fprintf(stderr, "bench kafka: %s failed\n", simulate.c_str());
     return 2;
   }
-  std::vector<double> raw, decoded, served;
+  std::vector<double> raw, decoded, served, state_rate, snapshot_size;
   std::uint64_t messages = 0;
   for (int run = 0; run < options.runs; ++run) {
     auto r = consume_all(options.bootstrap, prefix, false);
@@ -134,6 +181,9 @@ int run_bench_kafka(const BenchKafkaOptions& options) {
     spec.topic_prefix = prefix;
     spec.bounded = true;
     spec.metrics_listen.clear();
+    // Snapshots every second: what the state topic costs at this load
+    // (at the default 10 s, a tenth of the snapshots' share).
+    spec.snapshot_interval = std::chrono::seconds(1);
     std::atomic<bool> stop{false};
     const auto start = Clock::now();
     auto s = run_kafka_serve(spec, stop);
@@ -143,6 +193,8 @@ int run_bench_kafka(const BenchKafkaOptions& options) {
       return 2;
     }
     served.push_back(static_cast<double>(s->messages) / seconds);
+    state_rate.push_back(static_cast<double>(s->state_bytes) / seconds);
+    if (s->snapshots > 0) snapshot_size.push_back(static_cast<double>(s->snapshot_bytes) / s->snapshots);
   }
   const double raw_rate = median(raw), decode_rate = median(decoded), serve_rate = median(served);
   if (options.json) {
@@ -164,6 +216,18 @@ int run_bench_kafka(const BenchKafkaOptions& options) {
     line("librdkafka_consume", raw_rate, "librdkafka_consume", raw_rate);
     line("librdkafka_consume_decode", decode_rate, "librdkafka_consume", raw_rate);
     line("serve_kafka_bounded", serve_rate, "librdkafka_consume_decode", decode_rate);
+    std::string out;
+    codec::JsonWriter w(out);
+    w.begin_object();
+    w.field("name", "serve_kafka_state_topic");
+    w.key("snapshot_interval_s");
+    w.number(1);
+    w.key("state_bytes_per_s");
+    w.number(median(state_rate));
+    w.key("bytes_per_snapshot");
+    w.number(median(snapshot_size));
+    w.end_object();
+    std::printf("%s\n", out.c_str());
   } else {
     std::printf("kafka: %llu messages of `simulate --scenario %s --duration %s` on one partition per topic; "
                 "median of %d runs\n",
@@ -174,6 +238,8 @@ int run_bench_kafka(const BenchKafkaOptions& options) {
                 decode_rate / raw_rate);
     std::printf("  serve --kafka --bounded     %10.0f records/s   ratio to consume + decode %.2f, to consume %.2f\n",
                 serve_rate, serve_rate / decode_rate, serve_rate / raw_rate);
+    std::printf("  state topic, a snapshot a second: %.0f bytes/s (%.0f bytes per task snapshot)\n", median(state_rate),
+                median(snapshot_size));
     std::printf("  peak RSS of this process    %10ld bytes\n", peak_rss_bytes());
   }
   return 0;

@@ -6,7 +6,11 @@
 // within one run. Single-threaded figures.
 #pragma once
 
+#include <functional>
 #include <string>
+
+#include "model/result.h"
+#include "stream/checkpoint_store.h"
 
 namespace eventlens::pipeline {
 
@@ -20,5 +24,20 @@ struct BenchKafkaOptions {
 
 // Returns 0, or 2 when the broker cannot be used or a run failed.
 int run_bench_kafka(const BenchKafkaOptions& options);
+
+// How long a task holding `parts` takes to be rebuilt from Kafka: the
+// snapshot written to a fresh state topic (kafka_task_state.h), then, `runs`
+// times, read back to its end and loaded by `load` (a fresh engine's
+// Engine::load). Medians.
+struct RestoreTiming {
+  std::uint64_t snapshot_bytes = 0;  // as written: chunks and manifest
+  std::size_t records = 0;           // messages on the topic
+  double seconds = 0;                // read + load
+  double read_seconds = 0;
+  double load_seconds = 0;
+};
+Result<RestoreTiming> time_state_restore(
+    const std::string& bootstrap, const stream::CheckpointStore::Parts& parts,
+    const std::function<Status(const stream::CheckpointStore::Parts&)>& load, int runs);
 
 }  // namespace eventlens::pipeline

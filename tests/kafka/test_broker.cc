@@ -43,6 +43,10 @@ Status create_kafka_topic(const std::string& bootstrap, const std::string& topic
   return ok_status();
 }
 
+int kafka_script(const std::string& arguments) {
+  return std::system((std::string("'") + EVENTLENS_KAFKA_SCRIPT + "' " + arguments).c_str());
+}
+
 std::string unique_kafka_name(std::string_view prefix) {
   static int counter = 0;
   const auto now = std::chrono::system_clock::now().time_since_epoch();

@@ -22,6 +22,10 @@ Result<std::string> kafka_bootstrap();
 Status create_kafka_topic(const std::string& bootstrap, const std::string& topic, int partitions,
                           const std::vector<std::string>& configs = {});
 
+// Runs `scripts/kafka <arguments>` (arguments already quoted for the shell);
+// returns its exit status.
+int kafka_script(const std::string& arguments);
+
 // Returns `prefix` followed by this process's id and the time, so a test run
 // again against the same broker never meets an earlier run's topics or groups.
 std::string unique_kafka_name(std::string_view prefix);
