@@ -859,6 +859,12 @@ std::string KafkaServe::metrics_text() {
     sample("eventlens_checkpoint_age_seconds", "partition=\"" + std::to_string(partition) + "\"",
            std::chrono::duration<double>(Clock::now() - t.last_snapshot).count());
   }
+  family("eventlens_duplicate_events", "gauge",
+         "Events a task dropped as the same id again (a producer's retry); kept with the task's state.");
+  for (const auto& [partition, t] : tasks_) {
+    sample("eventlens_duplicate_events", "partition=\"" + std::to_string(partition) + "\"",
+           static_cast<double>(t.engine->shard().counters().duplicate_events));
+  }
   family("eventlens_tasks", "gauge", "Tasks (assigned partition numbers) this process runs.");
   sample("eventlens_tasks", "", static_cast<double>(tasks_.size()));
   family("eventlens_consumer_lag", "gauge", "Messages in a partition not consumed yet (from the last fetch).");

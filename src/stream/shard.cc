@@ -265,8 +265,19 @@ void Shard::push_event(std::size_t input, const Event& e, const Record& r) {
   const TimeNs oldest = wm == kNoTime ? kNoTime : wm - config_.history;
   const bool late = wm != kNoTime && e.time < wm;
   if (!admit(input, e.time, r, oldest)) return;
-  ++counters_.events;
   ServiceContext& ctx = context_for(strings_.intern(e.service));
+  // An id already kept is the same event again (at-least-once producers
+  // retry): judged once. The kept events are the shard's state, so the ids
+  // seen follow it into checkpoints and restores.
+  if (!e.id.empty()) {
+    for (std::size_t i = ctx.events.size(); i-- > 0;) {
+      if (ctx.events[i].id == e.id) {
+        ++counters_.duplicate_events;
+        return;
+      }
+    }
+  }
+  ++counters_.events;
   ctx.last_seen = std::max(ctx.last_seen, e.time);
   EventEntry& slot = ctx.events.push_slot();
   slot.time = e.time;

@@ -64,6 +64,9 @@ struct ShardCounters {
   std::uint64_t late = 0;               // behind the watermark, still used
   std::uint64_t dead_letters = 0;       // refused
   std::uint64_t series_expired = 0;
+  // Events whose id the service's kept events already hold (an upstream
+  // producer's retry, a source read twice): dropped, not judged twice.
+  std::uint64_t duplicate_events = 0;
 };
 
 // A warning-or-worse log line kept for the evidence of events nearby.

@@ -173,13 +173,14 @@ void Shard::save(StateWriter& out) const {
   // rebuilt from them by load. 1208, 160 and 56: all_idle_reaches_newest,
   // a setting in the fingerprint, copied into the watermark tracker by the
   // constructor; format version 10. 1248: context_inputs_, registered again
-  // by whoever registers the inputs, like the inputs themselves.)
-  static_assert(sizeof(Shard) == 1248 && sizeof(StreamConfig) == 160 && sizeof(SignalSpec) == 184,
+  // by whoever registers the inputs, like the inputs themselves. 1256 and
+  // 80: the duplicate events counter; format version 11.)
+  static_assert(sizeof(Shard) == 1256 && sizeof(StreamConfig) == 160 && sizeof(SignalSpec) == 184,
                 "Shard changed: update shard_checkpoint.cc");
   static_assert(sizeof(Series) == 80 && sizeof(Signal) == 72 && sizeof(SpanGeneration) == 96,
                 "Shard's series, signals or span generations changed: update shard_checkpoint.cc");
   static_assert(sizeof(ServiceContext) == 192 && sizeof(LogEntry) == 88 && sizeof(SpanEntry) == 120 &&
-                    sizeof(EventEntry) == 144 && sizeof(ShardCounters) == 72 && sizeof(WatermarkTracker) == 56,
+                    sizeof(EventEntry) == 144 && sizeof(ShardCounters) == 80 && sizeof(WatermarkTracker) == 56,
                 "A service context, counters or the watermark changed: update shard_checkpoint.cc");
 #endif
   out.u64(config_fingerprint(config_));
@@ -201,7 +202,7 @@ void Shard::save(StateWriter& out) const {
 
   const ShardCounters& c = counters_;
   for (std::uint64_t v : {c.records, c.events, c.samples, c.samples_unmatched, c.logs, c.spans, c.late,
-                          c.dead_letters, c.series_expired}) {
+                          c.dead_letters, c.series_expired, c.duplicate_events}) {
     out.u64(v);
   }
 
@@ -341,7 +342,7 @@ Status Shard::load(StateReader& in) {
 
   ShardCounters& c = counters_;
   for (std::uint64_t* v : {&c.records, &c.events, &c.samples, &c.samples_unmatched, &c.logs, &c.spans, &c.late,
-                           &c.dead_letters, &c.series_expired}) {
+                           &c.dead_letters, &c.series_expired, &c.duplicate_events}) {
     *v = in.u64();
   }
 

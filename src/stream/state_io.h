@@ -17,7 +17,7 @@ namespace eventlens::stream {
 // Bumped whenever the encoding of any checkpointed component changes; a
 // checkpoint of another version is refused, not misread. The history of the
 // versions: docs/engine.md, "Format".
-inline constexpr std::uint32_t kStateFormatVersion = 10;
+inline constexpr std::uint32_t kStateFormatVersion = 11;
 
 // Appends values; finish() wraps them in the envelope.
 class StateWriter {

@@ -408,6 +408,42 @@ TEST(Shard, KeepsWarningLogsAndEventsPerService) {
   EXPECT_EQ(obs.dead[0].rfind("service:", 0), 0u) << obs.dead[0];
 }
 
+// A producer that retried sends the same event twice (the same id, a moment
+// later): it is judged once and counted as a duplicate; another event of the
+// same service is not one. The ids kept go through a checkpoint.
+TEST(Shard, AnEventDeliveredTwiceIsJudgedOnce) {
+  Recorder obs;
+  Shard shard(config_with({}), obs);
+  const auto in = shard.add_input();
+  Event e;
+  e.id = "deploy-1";
+  e.service = "api";
+  e.type = "deploy";
+  e.time = step_start();
+  shard.push(in, e);
+  shard.push(in, e);
+  Event other = e;
+  other.id = "deploy-2";
+  other.time += kSecond;
+  shard.push(in, other);
+  EXPECT_EQ(obs.events, (std::vector<std::string>{"deploy-1", "deploy-2"}));
+  EXPECT_EQ(shard.counters().duplicate_events, 1u);
+  EXPECT_EQ(shard.counters().events, 2u);
+
+  StateWriter out;
+  shard.save(out);
+  const std::string bytes = out.finish();
+  Recorder restored_obs;
+  Shard restored(config_with({}), restored_obs);
+  restored.add_input();
+  StateReader reader(bytes, "shard");
+  ASSERT_TRUE(restored.load(reader));
+  e.time += 2 * kSecond;  // the retry comes after the restore
+  restored.push(in, e);
+  EXPECT_TRUE(restored_obs.events.empty());
+  EXPECT_EQ(restored.counters().duplicate_events, 2u);
+}
+
 // A deploy, a scale-up and an OOM kill of api, a minute apart: the latest
 // event of some categories in a range is the newest of them inside it.
 TEST(Shard, FindsTheLatestEventOfSomeCategoriesInARange) {
