@@ -11,6 +11,7 @@
 #include "cli/serve_command.h"
 #include "codec/decode_bench.h"
 #include "pipeline/engine_bench.h"
+#include "pipeline/kafka_live_bench.h"
 #include "pipeline/kafka_serve_bench.h"
 #include "simulate/simulate_bench.h"
 #include "cli/simulate_command.h"
@@ -190,6 +191,16 @@ int run(int argc, char** argv) {
       ->default_val(bench_kafka_opts.duration);
   bench_kafka->add_option("--runs", bench_kafka_opts.runs, "runs (medians reported)")->default_val(bench_kafka_opts.runs);
   bench_kafka->add_flag("--json", bench_kafka_opts.json, "one JSON object per line");
+  bool bench_kafka_live = false;
+  pipeline::BenchKafkaLiveOptions live_opts;
+  bench_kafka->add_flag("--live", bench_kafka_live,
+                        "instead: serve live, fed in real time with a burst; latency to read_committed readers and "
+                        "memory under the burst");
+  bench_kafka->add_option("--rate", live_opts.rate, "--live: records/s in steady state")->default_val(live_opts.rate);
+  bench_kafka->add_option("--burst", live_opts.burst_factor, "--live: the burst's rate, times --rate")
+      ->default_val(live_opts.burst_factor);
+  bench_kafka->add_option("--seconds", live_opts.seconds, "--live: seconds of producing")
+      ->default_val(live_opts.seconds);
 
   app.add_subcommand("version", "Print the version");
 
@@ -206,6 +217,11 @@ int run(int argc, char** argv) {
 
   if (decode_cmd->parsed()) return run_decode(decode);
   if (serve_cmd->parsed()) return run_serve(serve);
+  if (bench_kafka->parsed() && bench_kafka_live) {
+    live_opts.bootstrap = bench_kafka_opts.bootstrap;
+    live_opts.json = bench_kafka_opts.json;
+    return pipeline::run_bench_kafka_live(live_opts);
+  }
   if (bench_kafka->parsed()) return pipeline::run_bench_kafka(bench_kafka_opts);
   if (consume_cmd->parsed()) return run_consume(consume);
   if (bench_decode->parsed()) return codec::run_bench_decode(bench);
