@@ -191,6 +191,9 @@ int run(int argc, char** argv) {
       ->default_val(bench_kafka_opts.duration);
   bench_kafka->add_option("--runs", bench_kafka_opts.runs, "runs (medians reported)")->default_val(bench_kafka_opts.runs);
   bench_kafka->add_flag("--json", bench_kafka_opts.json, "one JSON object per line");
+  bench_kafka->add_option("--kafka-streams", bench_kafka_opts.kafka_streams,
+                          "also time the Kafka Streams peer in this directory (bench/peers/kafka-streams, after its "
+                          "./build)");
   bool bench_kafka_live = false;
   pipeline::BenchKafkaLiveOptions live_opts;
   bench_kafka->add_flag("--live", bench_kafka_live,

@@ -77,6 +77,40 @@ Result<std::pair<std::uint64_t, double>> consume_all(const std::string& bootstra
   return std::pair{messages, seconds};
 }
 
+// The Kafka Streams peer (bench/peers/kafka-streams) over the scaling events
+// and metrics of `prefix`, from a new application id: (records, seconds) as
+// it reports them, from its start to its last input record.
+Result<std::pair<double, double>> run_kafka_streams_peer(const std::string& dir, const std::string& bootstrap,
+                                                         const std::string& prefix) {
+  source::KafkaConsumerOptions co;
+  co.properties = {{"bootstrap.servers", bootstrap}};
+  co.group_id = unique("bench-marks-");
+  auto consumer = source::KafkaConsumer::create(co);
+  if (!consumer) return consumer.error();
+  std::int64_t expected = 0;
+  for (const char* t : {"scaling_events", "metrics"}) {
+    auto marks = consumer->watermarks({prefix + t, 0}, std::chrono::seconds(10));
+    if (!marks) return marks.error();
+    expected += marks->second - marks->first;
+  }
+  const std::string command = "java -Xmx1g -cp '" + dir + "/target/kafka-streams-peer-1.jar:" + dir +
+                              "/target/lib/*' eventlens.peers.ScalingLatencyJoin " + bootstrap + " " + prefix + " " +
+                              unique("bench-ks-") + " " + std::to_string(expected) + " 2>&1";
+  std::FILE* out = popen(command.c_str(), "r");
+  if (out == nullptr) return make_error("--kafka-streams", "cannot run java");
+  std::string said;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, out) != nullptr) said += buf;
+  const int status = pclose(out);
+  double records = 0, seconds = 0;
+  const auto at = said.find("records ");
+  if (status != 0 || at == std::string::npos ||
+      std::sscanf(said.c_str() + at, "records %lf seconds %lf", &records, &seconds) != 2 || seconds <= 0) {
+    return make_error("--kafka-streams", "the peer failed (build it with " + dir + "/build): " + said.substr(0, 2000));
+  }
+  return std::pair{records, seconds};
+}
+
 long peak_rss_bytes() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -179,7 +213,14 @@ int run_bench_kafka(const BenchKafkaOptions& options) {
     if (!s) return s.error();
     return std::pair{*s, std::chrono::duration<double>(Clock::now() - start).count()};
   };
-  std::vector<double> raw, decoded, served, served_snapshotting, state_rate, snapshot_size;
+  if (!options.kafka_streams.empty()) {
+    auto admin = kafka::KafkaAdmin::create({{"bootstrap.servers", options.bootstrap}});
+    if (!admin) return std::fprintf(stderr, "bench kafka: %s\n", admin.error().to_string().c_str()), 2;
+    if (Status st = admin->create_topics({{prefix + "ks_enriched", 1, {}}}, std::chrono::seconds(30)); !st) {
+      return std::fprintf(stderr, "bench kafka: %s\n", st.error().to_string().c_str()), 2;
+    }
+  }
+  std::vector<double> raw, decoded, served, served_snapshotting, state_rate, snapshot_size, streams;
   std::uint64_t messages = 0;
   for (int run = 0; run < options.runs; ++run) {
     auto r = consume_all(options.bootstrap, prefix, false);
@@ -205,6 +246,11 @@ int run_bench_kafka(const BenchKafkaOptions& options) {
     state_rate.push_back(static_cast<double>(s1->first.state_bytes) / s1->second);
     if (s1->first.snapshots > 0) {
       snapshot_size.push_back(static_cast<double>(s1->first.snapshot_bytes) / s1->first.snapshots);
+    }
+    if (!options.kafka_streams.empty()) {
+      auto k = run_kafka_streams_peer(options.kafka_streams, options.bootstrap, prefix);
+      if (!k) return std::fprintf(stderr, "bench kafka: %s\n", k.error().to_string().c_str()), 2;
+      streams.push_back(k->first / k->second);
     }
   }
   const double raw_rate = median(raw), decode_rate = median(decoded), serve_rate = median(served);
@@ -242,11 +288,15 @@ int run_bench_kafka(const BenchKafkaOptions& options) {
     w.number(median(snapshot_size));
     w.end_object();
     std::printf("%s\n", out.c_str());
+    if (!streams.empty()) {
+      line("kafka_streams_peer", median(streams), "librdkafka_consume", raw_rate);
+      line("serve_kafka_bounded_vs_kafka_streams", serve_rate, "kafka_streams_peer", median(streams));
+    }
   } else {
-    std::printf("kafka: %llu messages of `simulate --scenario %s --duration %s` on one partition per topic; "
+    std::printf("kafka: %llu messages of `simulate --scenario %s --duration %s` on one partition per topic (%s*); "
                 "median of %d runs\n",
                 static_cast<unsigned long long>(messages), options.scenario.c_str(), options.duration.c_str(),
-                options.runs);
+                prefix.c_str(), options.runs);
     std::printf("  librdkafka consume          %10.0f records/s\n", raw_rate);
     std::printf("  consume + native decode     %10.0f records/s   ratio to consume %.2f\n", decode_rate,
                 decode_rate / raw_rate);
@@ -256,6 +306,11 @@ int run_bench_kafka(const BenchKafkaOptions& options) {
                 "%.0f bytes per snapshot\n",
                 median(served_snapshotting), median(served_snapshotting) / serve_rate, median(state_rate),
                 median(snapshot_size));
+    if (!streams.empty()) {
+      std::printf("  Kafka Streams peer          %10.0f records/s   serve is %.1fx it (scaling events and metrics "
+                  "only; exactly_once_v2)\n",
+                  median(streams), serve_rate / median(streams));
+    }
     std::printf("  peak RSS of this process    %10ld bytes\n", peak_rss_bytes());
   }
   return 0;

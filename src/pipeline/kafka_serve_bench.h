@@ -20,6 +20,9 @@ struct BenchKafkaOptions {
   std::string duration = "3h";
   int runs = 3;
   bool json = false;
+  // The Kafka Streams peer's directory (bench/peers/kafka-streams, built by
+  // its ./build): also time it on the same topics; empty for not.
+  std::string kafka_streams;
 };
 
 // Returns 0, or 2 when the broker cannot be used or a run failed.
