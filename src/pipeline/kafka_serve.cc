@@ -783,7 +783,7 @@ Status KafkaServe::write_state(std::int32_t partition, Task& t, const std::vecto
     s.configuration = configuration_;
     s.positions = at;
     t.engine->save(s.engine);
-    records = snapshot_records(s, t.snapshot_chunks, t.emitted_next);
+    records = snapshot_records(std::move(s), t.snapshot_chunks, t.emitted_next);
     for (const StateRecord& r : records) counts_.snapshot_bytes += r.key.size() + (r.value ? r.value->size() : 0);
     t.generation = s.generation;
     t.snapshot_chunks = 0;
@@ -806,7 +806,7 @@ Status KafkaServe::write_state(std::int32_t partition, Task& t, const std::vecto
   } else if (!since.empty()) {
     records = emitted_records(t.generation, t.emitted_next, since);
   }
-  for (const StateRecord& r : records) {
+  for (StateRecord& r : records) {
     state_bytes_written_ += r.key.size() + (r.value ? r.value->size() : 0);
     const std::optional<std::string_view> value =
         r.value ? std::optional<std::string_view>(*r.value) : std::nullopt;
@@ -814,6 +814,8 @@ Status KafkaServe::write_state(std::int32_t partition, Task& t, const std::vecto
       return make_error(st.error().field, st.error().reason + " (state record " + r.key + " of task " +
                                               std::to_string(partition) + ")");
     }
+    // librdkafka holds its own copy now: a large snapshot is not kept twice.
+    if (r.value) std::string().swap(*r.value);
   }
   return ok_status();
 }

@@ -132,7 +132,7 @@ Result<RestoreTiming> time_state_restore(const std::string& bootstrap, const str
   TaskSnapshot snapshot;
   snapshot.generation = 1;
   snapshot.engine = parts;
-  const std::vector<StateRecord> records = snapshot_records(snapshot, 0, 0);
+  const std::vector<StateRecord> records = snapshot_records(std::move(snapshot), 0, 0);
   sink::KafkaProducerOptions po;
   po.properties = common;
   auto producer = sink::KafkaProducer::create(po);

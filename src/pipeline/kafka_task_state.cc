@@ -57,9 +57,10 @@ Result<TaskSnapshot> decode_snapshot(std::string_view bytes) {
 
 }  // namespace
 
-std::vector<StateRecord> snapshot_records(const TaskSnapshot& snapshot, std::size_t previous_chunks,
+std::vector<StateRecord> snapshot_records(TaskSnapshot&& snapshot, std::size_t previous_chunks,
                                           std::size_t previous_emitted, std::size_t chunk_bytes) {
   const std::string bytes = encode_snapshot(snapshot);
+  stream::CheckpointStore::Parts().swap(snapshot.engine);
   std::vector<StateRecord> out;
   std::size_t chunks = 0;
   for (std::size_t at = 0; at < bytes.size(); at += chunk_bytes, ++chunks) {

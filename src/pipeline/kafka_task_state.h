@@ -56,8 +56,10 @@ struct TaskSnapshot {
 // The records that write `snapshot` (its chunks, then its manifest), and
 // that delete what the task's previous snapshot left behind: its chunks past
 // this one's count and its `emitted` records. `chunk_bytes`: the largest
-// chunk (a broker refuses messages over its message.max.bytes).
-std::vector<StateRecord> snapshot_records(const TaskSnapshot& snapshot, std::size_t previous_chunks,
+// chunk (a broker refuses messages over its message.max.bytes). The
+// snapshot's engine parts are released once encoded (a large state would
+// otherwise be held three times over while its chunks are made).
+std::vector<StateRecord> snapshot_records(TaskSnapshot&& snapshot, std::size_t previous_chunks,
                                           std::size_t previous_emitted, std::size_t chunk_bytes = 512 * 1024);
 // The records of what the task produced in a transaction since the snapshot
 // of `generation`: `emitted/<n>`, `emitted/<n+1>`, ... as many as it takes

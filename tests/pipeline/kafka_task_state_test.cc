@@ -31,7 +31,7 @@ void replay_into(StateAssembler& a, const std::vector<StateRecord>& records) {
 
 TEST(KafkaTaskState, ASnapshotInSmallChunksComesBackWhole) {
   const TaskSnapshot s = snapshot_of(1, 10'000);
-  const auto records = snapshot_records(s, 0, 0, /*chunk_bytes=*/1'000);
+  const auto records = snapshot_records(TaskSnapshot(s), 0, 0, /*chunk_bytes=*/1'000);
   EXPECT_GT(records.size(), 10u) << "cut into chunks";
   StateAssembler a;
   replay_into(a, records);
