@@ -438,8 +438,17 @@ Status KafkaServe::restore(const std::vector<kafka::TopicPartition>& partitions,
   for (const auto& [p, _] : by_task) numbers.push_back(p);
   // A transaction a dead member left open holds read_committed readers
   // until the broker aborts it.
-  auto states = read_task_states(common_, state_topic_, numbers, spec_.transaction_timeout + std::chrono::seconds(30));
+  // A state partition that never held anything (a new group) needs no
+  // reader: starting one costs most of a second.
+  std::vector<std::int32_t> to_read;
+  for (std::int32_t p : numbers) {
+    auto marks = consumer_->watermarks({state_topic_, p}, spec_.transaction_timeout);
+    if (!marks) return marks.error();
+    if (marks->second > 0) to_read.push_back(p);
+  }
+  auto states = read_task_states(common_, state_topic_, to_read, spec_.transaction_timeout + std::chrono::seconds(30));
   if (!states) return states.error();
+  for (std::int32_t p : numbers) states->try_emplace(p);
   auto committed = consumer_->committed(partitions, spec_.transaction_timeout);
   if (!committed) return committed.error();
   const std::string* reset = kafka::find_property(common_, "auto.offset.reset");
