@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "kafka/rdkafka_config.h"
@@ -356,8 +357,19 @@ Result<std::pair<std::int64_t, std::int64_t>> KafkaConsumer::watermarks(const ka
                                                                        std::chrono::milliseconds timeout) {
   if (Status st = impl_->usable(); !st) return st.error();
   std::int64_t low = 0, high = 0;
-  const RdKafka::ErrorCode err =
-      impl_->consumer->query_watermark_offsets(partition.topic, partition.partition, &low, &high, to_ms(timeout));
+  // A topic made a moment ago may have no leader yet: asked again until the
+  // timeout, as librdkafka's own requests are.
+  const auto deadline = Clock::now() + timeout;
+  RdKafka::ErrorCode err;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    err = impl_->consumer->query_watermark_offsets(partition.topic, partition.partition, &low, &high,
+                                                   std::max(1, to_ms(left)));
+    const bool transient = err == RdKafka::ERR_NOT_LEADER_FOR_PARTITION || err == RdKafka::ERR_LEADER_NOT_AVAILABLE ||
+                           err == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART;
+    if (!transient || Clock::now() + std::chrono::milliseconds(100) >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   if (err != RdKafka::ERR_NO_ERROR) {
     return make_error(partition.topic + "[" + std::to_string(partition.partition) + "]",
                       "watermarks: " + RdKafka::err2str(err));
