@@ -24,7 +24,9 @@ std::uint64_t config_fingerprint(const StreamConfig& c) {
   w.i64(c.step_offset.value_or(0));
   w.i64(c.max_out_of_orderness);
   w.i64(c.idle_timeout);
-  w.boolean(c.all_idle_reaches_newest);
+  // all_idle_reaches_newest is left out: a run mode (bounded or live), not
+  // a shape of the state, so that a live task's snapshot may be finished by
+  // a bounded run and a backfill's go on live.
   w.i64(c.history);
   w.i64(c.series_ttl);
   w.i64(c.series_window);

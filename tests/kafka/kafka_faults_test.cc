@@ -302,11 +302,13 @@ TEST_F(KafkaFaults, ABrokerDownForTenSecondsMidStreamLosesAndDoublesNothing) {
   expect_as_replay_once(read_outputs(bootstrap, prefix, kOutputs, 1), dir + "/replay", stream.events);
 }
 
-// Two members of one group split four partitions; one is killed with
-// SIGKILL; the survivor takes its partitions over (after the session timeout,
-// 6 s), rebuilds their tasks from the state topic (once the dead member's
-// open transaction is aborted, up to 10 s more) and reads on to the end.
-// Every final record is there once, with replay's verdict. About 60 s.
+// Two members of one group split four partitions, live; one is killed with
+// SIGKILL; the survivor takes its partitions over (after the session
+// timeout, 6 s), rebuilds their tasks from the state topic (once the dead
+// member's open transaction is aborted, up to 10 s more) and catches up.
+// Stopped by SIGTERM (every task snapshotted), the survivor is restarted as
+// a bounded run that finishes the stream from those snapshots. Every final
+// record is there once, with replay's verdict. About 60 s.
 TEST_F(KafkaFaults, TheSurvivorOfTwoTakesOverTheKilledMembersPartitionsWithTheirState) {
   create_topics("takeover", 4);
   if (HasFatalFailure()) return;
@@ -314,9 +316,9 @@ TEST_F(KafkaFaults, TheSurvivorOfTwoTakesOverTheKilledMembersPartitionsWithTheir
   replay();
   if (HasFatalFailure()) return;
   const std::string group = unique_kafka_name("takeover-group");
-  const pid_t survivor = spawn_serve(serve_args(group, "a", /*bounded=*/true), dir + "/a.log");
-  const pid_t victim = spawn_serve(serve_args(group, "b", /*bounded=*/true), dir + "/b.log");
-  // Until each holds some partitions and has worked on them a while.
+  const pid_t survivor = spawn_serve(serve_args(group, "a", /*bounded=*/false), dir + "/a.log");
+  const pid_t victim = spawn_serve(serve_args(group, "b", /*bounded=*/false), dir + "/b.log");
+  // Until each holds some partitions and has worked on them a moment.
   bool split = false;
   for (int i = 0; i < 150 && !split; ++i) {
     std::this_thread::sleep_for(100ms);
@@ -325,21 +327,53 @@ TEST_F(KafkaFaults, TheSurvivorOfTwoTakesOverTheKilledMembersPartitionsWithTheir
   }
   ASSERT_TRUE(split) << read_file(dir + "/a.log") << read_file(dir + "/b.log");
   std::this_thread::sleep_for(2s);
-  int status = 0;
-  ASSERT_EQ(waitpid(victim, &status, WNOHANG), 0) << "b still running: " << read_file(dir + "/b.log");
   ASSERT_EQ(kill(victim, SIGKILL), 0);
+  int status = 0;
   ASSERT_EQ(waitpid(victim, &status, 0), victim);
 
-  status = wait_exit(survivor, 240s);
+  // The takeover, then the survivor caught up: final records stop coming.
+  bool took_over = false;
+  for (int i = 0; i < 600 && !took_over; ++i) {
+    std::this_thread::sleep_for(100ms);
+    took_over = read_file(dir + "/a.log").find("assigned 28 partitions") != std::string::npos;
+  }
+  ASSERT_TRUE(took_over) << read_file(dir + "/a.log");
+  std::size_t finals = 0, steady = 0;
+  for (int i = 0; i < 60 && steady < 3; ++i) {
+    std::this_thread::sleep_for(2s);
+    const std::size_t n = sorted_values(read_outputs(bootstrap, prefix, {"enriched_events"}, 4)["enriched_events"],
+                                        "final")
+                              .size();
+    steady = n > 0 && n == finals ? steady + 1 : 0;
+    finals = n;
+  }
+  ASSERT_EQ(kill(survivor, SIGTERM), 0);
+  status = wait_exit(survivor, 60s);
   const std::string said = read_file(dir + "/a.log");
   ASSERT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << said;
-  EXPECT_NE(said.find("assigned 28 partitions"), std::string::npos) << "took all four tasks over: " << said;
-  EXPECT_NE(said.find("restored snapshot"), std::string::npos) << said;
+  const std::string after_takeover = said.substr(said.find("assigned 28 partitions"));
+  EXPECT_NE(after_takeover.find("task 2: restored snapshot"), std::string::npos) << said;
+  EXPECT_NE(after_takeover.find("task 3: restored snapshot"), std::string::npos) << said;
 
-  auto out = read_outputs(bootstrap, prefix, kOutputs, 4);
-  const auto finals = sorted_values(out["enriched_events"], "final");
+  const pid_t finisher = spawn_serve(serve_args(group, "a", /*bounded=*/true), dir + "/a-bounded.log");
+  status = wait_exit(finisher, 240s);
+  ASSERT_TRUE(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir + "/a-bounded.log");
+
+  // Until the broker aborts the transaction the killed member left open
+  // (its timeout, 10 s here, then the broker's check for such, every 10 s),
+  // read_committed readers of its partitions stop there and see nothing
+  // committed after it: read again until everything shows, for a minute.
+  std::map<std::string, std::vector<OutputMessage>> out;
+  std::vector<std::string> all_finals;
   std::map<std::string, int> per_event;
-  for (const std::string& v : finals) ++per_event[event_id(v)];
+  for (int i = 0; i < 30; ++i) {
+    out = read_outputs(bootstrap, prefix, kOutputs, 4);
+    all_finals = sorted_values(out["enriched_events"], "final");
+    per_event.clear();
+    for (const std::string& v : all_finals) ++per_event[event_id(v)];
+    if (per_event.size() >= stream.events) break;
+    std::this_thread::sleep_for(2s);
+  }
   std::size_t doubled = 0;
   for (const auto& [id, n] : per_event) doubled += n > 1;
   EXPECT_EQ(per_event.size(), stream.events) << "a final record for every event";
@@ -350,12 +384,12 @@ TEST_F(KafkaFaults, TheSurvivorOfTwoTakesOverTheKilledMembersPartitionsWithTheir
   for (const std::string& line : sorted_lines(dir + "/replay/enriched_events.jsonl")) {
     replay_verdict[event_id(line)] = json_string(line.substr(line.find("\"verdict\"")), "value");
   }
-  std::size_t same = 0;
-  for (const std::string& v : finals) {
+  std::size_t same = 0, differ = 0;
+  for (const std::string& v : all_finals) {
     const std::string verdict = json_string(v.substr(v.find("\"verdict\"")), "value");
     if (replay_verdict[event_id(v)] == verdict) {
       ++same;
-    } else {
+    } else if (++differ <= 5) {
       ADD_FAILURE() << event_id(v) << ": " << verdict << ", replay " << replay_verdict[event_id(v)];
     }
   }
