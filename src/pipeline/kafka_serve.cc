@@ -436,8 +436,6 @@ Status KafkaServe::restore(const std::vector<kafka::TopicPartition>& partitions,
   for (const kafka::TopicPartition& tp : partitions) by_task[tp.partition].push_back(&tp);
   std::vector<std::int32_t> numbers;
   for (const auto& [p, _] : by_task) numbers.push_back(p);
-  // A transaction a dead member left open holds read_committed readers
-  // until the broker aborts it.
   // A state partition that never held anything (a new group) needs no
   // reader: starting one costs most of a second.
   std::vector<std::int32_t> to_read;
@@ -446,6 +444,8 @@ Status KafkaServe::restore(const std::vector<kafka::TopicPartition>& partitions,
     if (!marks) return marks.error();
     if (marks->second > 0) to_read.push_back(p);
   }
+  // A transaction a dead member left open holds read_committed readers
+  // until the broker aborts it (the transaction timeout, then its check).
   auto states = read_task_states(common_, state_topic_, to_read, spec_.transaction_timeout + std::chrono::seconds(30));
   if (!states) return states.error();
   for (std::int32_t p : numbers) states->try_emplace(p);
