@@ -191,23 +191,32 @@ int wait_exit(pid_t pid, std::chrono::seconds limit) {
   return -1;
 }
 
+// How many events enriched records of one stage cover, and how many of
+// those events got more than one.
+struct PerEvent {
+  std::size_t events = 0;
+  std::size_t doubled = 0;
+};
+
+PerEvent per_event(const std::vector<std::string>& records) {
+  std::map<std::string, int> n;
+  for (const std::string& v : records) ++n[event_id(v)];
+  PerEvent out{n.size(), 0};
+  for (const auto& [id, count] : n) out.doubled += count > 1;
+  return out;
+}
+
 // Results as replay gives them, each once: every final enriched record of
 // an input event, incidents and problems.
 void expect_as_replay_once(std::map<std::string, std::vector<OutputMessage>> out, const std::string& replay_dir,
                            std::size_t events) {
   const auto finals = sorted_values(out["enriched_events"], "final");
-  std::map<std::string, int> per_event;
-  for (const std::string& v : finals) ++per_event[event_id(v)];
-  std::size_t doubled = 0;
-  for (const auto& [id, n] : per_event) doubled += n > 1;
-  EXPECT_EQ(per_event.size(), events) << "a final record for every event";
-  EXPECT_EQ(doubled, 0u) << "none doubled";
-  std::map<std::string, int> provisional;
-  for (const std::string& v : sorted_values(out["enriched_events"], "provisional")) ++provisional[event_id(v)];
-  EXPECT_EQ(provisional.size(), events);
-  std::size_t provisional_doubled = 0;
-  for (const auto& [id, n] : provisional) provisional_doubled += n > 1;
-  EXPECT_EQ(provisional_doubled, 0u) << "provisional records not doubled either";
+  const PerEvent final_per_event = per_event(finals);
+  EXPECT_EQ(final_per_event.events, events) << "a final record for every event";
+  EXPECT_EQ(final_per_event.doubled, 0u) << "none doubled";
+  const PerEvent provisional = per_event(sorted_values(out["enriched_events"], "provisional"));
+  EXPECT_EQ(provisional.events, events);
+  EXPECT_EQ(provisional.doubled, 0u) << "provisional records not doubled either";
 
   const auto replayed = sorted_lines(replay_dir + "/enriched_events.jsonl");
   std::size_t differ = 0;
@@ -365,19 +374,16 @@ TEST_F(KafkaFaults, TheSurvivorOfTwoTakesOverTheKilledMembersPartitionsWithTheir
   // committed after it: read again until everything shows, for a minute.
   std::map<std::string, std::vector<OutputMessage>> out;
   std::vector<std::string> all_finals;
-  std::map<std::string, int> per_event;
+  PerEvent final_per_event;
   for (int i = 0; i < 30; ++i) {
     out = read_outputs(bootstrap, prefix, kOutputs, 4);
     all_finals = sorted_values(out["enriched_events"], "final");
-    per_event.clear();
-    for (const std::string& v : all_finals) ++per_event[event_id(v)];
-    if (per_event.size() >= stream.events) break;
+    final_per_event = per_event(all_finals);
+    if (final_per_event.events >= stream.events) break;
     std::this_thread::sleep_for(2s);
   }
-  std::size_t doubled = 0;
-  for (const auto& [id, n] : per_event) doubled += n > 1;
-  EXPECT_EQ(per_event.size(), stream.events) << "a final record for every event";
-  EXPECT_EQ(doubled, 0u) << "none doubled";
+  EXPECT_EQ(final_per_event.events, stream.events) << "a final record for every event";
+  EXPECT_EQ(final_per_event.doubled, 0u) << "none doubled";
   // Verdicts as replay's (one engine over everything): a service's events
   // and samples meet in one task, so each event is judged the same.
   std::map<std::string, std::string> replay_verdict;
